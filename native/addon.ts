@@ -10,6 +10,8 @@ export interface NativeAddon {
   unlinkFile(path: string): boolean;
   /** Shared futex wait on the int32 at byteOffset: 0 woken, 1 timed out, 2 value already differed. */
   futexWait(buffer: ArrayBuffer, byteOffset: number, expected: number, timeoutNs: number): 0 | 1 | 2;
+  /** Sleeps on up to 8 words at once (futex_waitv): index woken, -1 timed out, -2 a value differed. */
+  futexWaitMany(buffers: ArrayBuffer[], byteOffsets: number[], expected: number[], timeoutNs: number): number;
   /** Wakes up to `count` waiters (all when omitted); returns how many were woken. */
   futexWake(buffer: ArrayBuffer, byteOffset: number, count?: number): number;
   pinToCpus(cpus: readonly number[]): void;

@@ -33,6 +33,11 @@
 #include <nmmintrin.h>
 #endif
 
+// Older kernel headers declare struct futex_waitv but not the size flag it needs.
+#ifndef FUTEX2_SIZE_U32
+#define FUTEX2_SIZE_U32 0x02
+#endif
+
 namespace {
 
 // The largest mapping we accept: rings and journal segments are sized in MiB, never TiB. A
@@ -212,6 +217,76 @@ Napi::Value FutexWake(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   return Napi::Number::New(env, static_cast<double>(rc));
+}
+
+// futexWaitMany(buffers: ArrayBuffer[], byteOffsets: number[], expected: number[], timeoutNs) ->
+// index of the word that was woken, -1 timed out, -2 a value already differed. Uses futex_waitv
+// (Linux >= 5.16) so a process that consumes several rings can sleep on all of them at once; on
+// an older kernel it falls back to a bounded wait on the first word.
+constexpr size_t kMaxWaitWords = 8;
+Napi::Value FutexWaitMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsArray() || !info[1].IsArray() || !info[2].IsArray() || !info[3].IsNumber()) {
+    ThrowType(env, "futexWaitMany(buffers: ArrayBuffer[], byteOffsets: number[], expected: number[], timeoutNs: number)");
+    return env.Undefined();
+  }
+  Napi::Array bufs = info[0].As<Napi::Array>();
+  Napi::Array offs = info[1].As<Napi::Array>();
+  Napi::Array exps = info[2].As<Napi::Array>();
+  uint32_t n = bufs.Length();
+  if (n == 0 || n > kMaxWaitWords || offs.Length() != n || exps.Length() != n) {
+    ThrowType(env, "futexWaitMany: 1 to 8 words, with as many offsets and expected values");
+    return env.Undefined();
+  }
+  struct futex_waitv waiters[kMaxWaitWords];
+  memset(waiters, 0, sizeof(waiters));
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Value b = bufs.Get(i);
+    Napi::Value o = offs.Get(i);
+    Napi::Value e = exps.Get(i);
+    if (!b.IsArrayBuffer() || !IsNonNegativeInteger(o) || !e.IsNumber()) {
+      ThrowType(env, "futexWaitMany: entry " + std::to_string(i) + " needs an ArrayBuffer, an offset and a number");
+      return env.Undefined();
+    }
+    Napi::ArrayBuffer ab = b.As<Napi::ArrayBuffer>();
+    uint64_t off = static_cast<uint64_t>(o.As<Napi::Number>().DoubleValue());
+    if (off % 4 != 0 || off + 4 > ab.ByteLength()) {
+      ThrowType(env, "futexWaitMany: offset " + std::to_string(off) + " is not an aligned word inside buffer " + std::to_string(i));
+      return env.Undefined();
+    }
+    waiters[i].uaddr = reinterpret_cast<uintptr_t>(static_cast<uint8_t*>(ab.Data()) + off);
+    waiters[i].val = static_cast<uint32_t>(e.As<Napi::Number>().Int32Value());
+    waiters[i].flags = FUTEX2_SIZE_U32;  // shared: no FUTEX2_PRIVATE
+  }
+  double timeoutNs = info[3].As<Napi::Number>().DoubleValue();
+  struct timespec abs;
+  clock_gettime(CLOCK_MONOTONIC, &abs);
+  uint64_t ns = timeoutNs < 0 ? 3600ULL * 1000000000ULL : static_cast<uint64_t>(timeoutNs);
+  abs.tv_sec += static_cast<time_t>(ns / 1000000000ULL);
+  abs.tv_nsec += static_cast<long>(ns % 1000000000ULL);
+  if (abs.tv_nsec >= 1000000000L) {
+    abs.tv_sec += 1;
+    abs.tv_nsec -= 1000000000L;
+  }
+#ifdef SYS_futex_waitv
+  long rc = syscall(SYS_futex_waitv, waiters, n, 0, &abs, CLOCK_MONOTONIC);
+  if (rc >= 0) return Napi::Number::New(env, static_cast<double>(rc));
+  int err = errno;
+  if (err == ETIMEDOUT) return Napi::Number::New(env, -1);
+  if (err == EAGAIN) return Napi::Number::New(env, -2);
+  if (err == EINTR) return Napi::Number::New(env, 0);
+  if (err != ENOSYS) {
+    SysError(env, "futex_waitv", "", err).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+#endif
+  // Fallback for kernels without futex_waitv: wait on the first word for at most 1 ms so the
+  // other words are re-checked soon.
+  struct timespec rel = {0, static_cast<long>(ns < 1000000ULL ? ns : 1000000ULL)};
+  long r = syscall(SYS_futex, reinterpret_cast<uint32_t*>(waiters[0].uaddr), FUTEX_WAIT, waiters[0].val, &rel, nullptr, 0);
+  if (r == 0) return Napi::Number::New(env, 0);
+  if (errno == EAGAIN) return Napi::Number::New(env, -2);
+  return Napi::Number::New(env, -1);
 }
 
 // pinToCpus(cpus: number[]) pins the whole calling thread group's main thread (sched_setaffinity on
@@ -416,6 +491,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("unlinkFile", Napi::Function::New(env, UnlinkFile, "unlinkFile"));
   exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));
+  exports.Set("futexWaitMany", Napi::Function::New(env, FutexWaitMany, "futexWaitMany"));
   exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
   exports.Set("pinToCpus", Napi::Function::New(env, PinToCpus, "pinToCpus"));
   exports.Set("currentCpus", Napi::Function::New(env, CurrentCpus, "currentCpus"));

@@ -70,3 +70,30 @@ export const REJECT_REASON_NAMES: Readonly<Record<number, string>> = Object.free
 export const CANCEL_REASON_NAMES: Readonly<Record<number, string>> = Object.freeze(
   Object.fromEntries(Object.entries(CancelReason).map(([k, v]) => [v, k.toLowerCase()])),
 );
+
+/** SetRiskRule.ruleKind: which limit a sequenced risk rule sets. */
+export const RiskRuleKind = {
+  BRAND_DAILY_UNITS: 1,
+  NOTIONAL_DAILY: 2,
+  MAX_ORDER_QUANTITY: 3,
+  PRICE_COLLAR_BPS: 4,
+  MAX_OPEN_ORDERS: 5,
+} as const;
+export type RiskRuleKind = (typeof RiskRuleKind)[keyof typeof RiskRuleKind];
+
+/** AccountOpened.role. */
+export const AccountRole = { COLLEAGUE: 1, RISK_ADMIN: 2, ADMIN: 3, ANALYST: 4, OPERATOR: 5 } as const;
+export type AccountRole = (typeof AccountRole)[keyof typeof AccountRole];
+
+/** Heartbeat.role: what the sending process is doing now. */
+export const ProcessRole = { SEQUENCER: 1, ENGINE_HOT: 2, ENGINE_WARM: 3, PRODUCT_MANAGER_HOT: 4, PRODUCT_MANAGER_WARM: 5, GATEWAY: 6, MARKET_DATA: 7, REPORTER: 8 } as const;
+export type ProcessRole = (typeof ProcessRole)[keyof typeof ProcessRole];
+
+/** SnapshotRequest.reason. */
+export const SnapshotReason = { SCHEDULE: 1, OPERATOR: 2, END_OF_DAY: 3 } as const;
+
+/** InputHeader.flags bits. */
+export const InputFlags = {
+  /** The producer is replaying what it may already have sent (after its own restart). */
+  RETRANSMIT: 1,
+} as const;

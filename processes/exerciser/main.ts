@@ -9,6 +9,7 @@
 // u32 words derived from seq, so a torn or stale record is detected by recomputing them.
 
 import { Command, InvalidArgumentError } from 'commander';
+import { pinSelf } from '../pin-self';
 import { BackoffIdleStrategy, SleepingParker } from '../../bus/idle-strategy';
 import { BACK_PRESSURED, LAPPED, RingConsumer, RingFile, RingProducer, type RecordBuffer } from '../../bus/ring';
 import { native } from '../../native/addon';
@@ -167,6 +168,7 @@ function runConsumer(opts: { ring: string; name: string; count: number; nonGatin
 }
 
 if (require.main === module) {
+  pinSelf();
   const program = new Command('exerciser').description('Moves numbered records over an IMS ring, for tests and demos');
   program
     .command('producer')

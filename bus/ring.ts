@@ -5,6 +5,7 @@
 // Expected conditions are return codes (BACK_PRESSURED, LAPPED), never exceptions; a corrupt ring
 // or a broken invariant throws, and the process dies loudly and is restarted by the supervisor.
 
+import * as fs from 'node:fs';
 import { native } from '../native/addon';
 import {
   alignRecord,
@@ -115,6 +116,13 @@ export class RingFile implements RecordBuffer {
       throw new TypeError(`ring ${path}: maxConsumers must be an integer in [1, ${MAX_CONSUMERS_LIMIT}], got ${maxConsumers}`);
     }
     const size = ringFileBytes(capacity, maxConsumers);
+    // A file of another size is a ring of another geometry (or no ring): mapping it with create
+    // would grow it, and the ring its processes use could then no longer be opened. Refuse first.
+    const existingBytes = fs.statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+    if (existingBytes !== 0 && existingBytes !== size) {
+      const existing = RingFile.open(path);
+      throw new Error(geometryMismatch(path, existing, capacity, maxConsumers));
+    }
     const buffer = native.mapFile(path, size, true);
     if (buffer.byteLength !== size) {
       throw new Error(`ring ${path}: an existing file of ${buffer.byteLength} bytes is in the way (this ring needs ${size}); remove it or use the geometry it was made with`);
@@ -134,7 +142,7 @@ export class RingFile implements RecordBuffer {
     }
     const ring = new RingFile(path, buffer);
     if (ring.capacity !== capacity || ring.maxConsumers !== maxConsumers) {
-      throw new Error(`ring ${path}: exists with capacity ${ring.capacity} and ${ring.maxConsumers} consumers, asked for ${capacity} and ${maxConsumers}; remove it to change the geometry`);
+      throw new Error(geometryMismatch(path, ring, capacity, maxConsumers));
     }
     return ring;
   }
@@ -186,6 +194,10 @@ export class RingFile implements RecordBuffer {
   }
 }
 
+function geometryMismatch(path: string, ring: RingFile, capacity: number, maxConsumers: number): string {
+  return `ring ${path}: exists with capacity ${ring.capacity} and ${ring.maxConsumers} consumers, asked for ${capacity} and ${maxConsumers}; remove it to change the geometry`;
+}
+
 function readName(bytes: Uint8Array, off: number): string {
   let end = off;
   while (end < off + CONSUMER_NAME_BYTES && bytes[end] !== 0) end++;
@@ -224,6 +236,9 @@ export class RingProducer {
     }
     Atomics.store(ring.i32, Meta.PRODUCER_PID >> 2, process.pid);
     Atomics.add(ring.i32, Meta.PRODUCER_ATTACHES >> 2, 1);
+    // A predecessor killed while parked left the flag set; every consumer commit would then make
+    // a futex-wake syscall for nobody.
+    Atomics.store(ring.i32, PRODUCER_SLEEPING_INDEX, 0);
     // Resume at the published tail: anything a killed predecessor claimed but never published is
     // garbage and gets overwritten.
     this.published = ring.tail();
@@ -250,7 +265,16 @@ export class RingProducer {
     const length = RECORD_HEADER_BYTES + payloadBytes;
     const aligned = alignRecord(length);
     let index = this.claimed & ring.mask;
-    const toEnd = ring.capacity - index;
+    let toEnd = ring.capacity - index;
+    if (aligned > toEnd && this.claimed === this.published && toEnd + aligned > this.batchLimit) {
+      // Padding plus a large record can exceed the batch bound even in an empty batch, and would
+      // at this position forever. Publish the padding alone; the record then starts at offset 0.
+      // (The bound itself stays: non-gating consumers rely on nothing being written further than
+      // batchLimit past the published tail.)
+      if (!this.publishPadding(index, toEnd)) return BACK_PRESSURED;
+      index = 0;
+      toEnd = ring.capacity;
+    }
     const needed = aligned <= toEnd ? aligned : toEnd + aligned;
     const end = (this.claimed + needed) >>> 0;
     if (((end - this.published) >>> 0) > this.batchLimit) return BACK_PRESSURED;
@@ -322,6 +346,22 @@ export class RingProducer {
   close(): void {
     this.commit();
     Atomics.compareExchange(this.ring.i32, Meta.PRODUCER_PID >> 2, process.pid, 0);
+  }
+
+  /** Publishes a padding record from ring index `index` to the end; false when gated. */
+  private publishPadding(index: number, toEnd: number): boolean {
+    const ring = this.ring;
+    const end = (this.claimed + toEnd) >>> 0;
+    if (((end - this.cachedMin) >>> 0) > ring.capacity) {
+      this.cachedMin = this.minGatingPosition();
+      if (((end - this.cachedMin) >>> 0) > ring.capacity) return false;
+    }
+    const base = ring.dataStart + index;
+    ring.i32[base >> 2] = toEnd;
+    ring.view.setUint32(base + 4, PADDING_TYPE_ID, true);
+    this.claimed = end;
+    this.commit();
+    return true;
   }
 
   private minGatingPosition(): number {
@@ -475,9 +515,15 @@ export class RingConsumer {
 
   /** Frees the slot: the producer stops waiting for this consumer, and its position is forgotten. */
   leave(): void {
-    Atomics.store(this.ring.i32, (this.slotBase + Slot.PID) >> 2, 0);
-    Atomics.store(this.ring.i32, (this.slotBase + Slot.STATE) >> 2, ConsumerState.FREE);
-    this.commitPosition(this.pos, 0);
+    const i32 = this.ring.i32;
+    Atomics.store(i32, (this.slotBase + Slot.PID) >> 2, 0);
+    // FREE is the last write to the slot: another process may take it at once, and must not find
+    // our position written after its own.
+    Atomics.store(i32, (this.slotBase + Slot.STATE) >> 2, ConsumerState.FREE);
+    if (Atomics.load(i32, PRODUCER_SLEEPING_INDEX) !== 0) {
+      Atomics.add(i32, PROGRESS_INDEX, 1);
+      native.futexWake(this.ring.buffer, PROGRESS_OFFSET);
+    }
   }
 
   /** Detaches this process but keeps the slot (and its gating): a restart resumes from here. */

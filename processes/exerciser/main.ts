@@ -4,18 +4,25 @@
 //
 //   node dist/processes/exerciser/main.js producer --ring PATH [--count N] [--batch B] [--rate R]
 //   node dist/processes/exerciser/main.js consumer --ring PATH --name NAME [--count N] [--non-gating]
+//                                         [--min-park-ms MS] [--max-park-ms MS] [--print-records]
+//
+// Both take --exit-with-parent (tests: a child whose test process died exits instead of spinning
+// on). A consumer prints a consumer-progress line on SIGUSR2 and a consumer-done line on SIGTERM.
 //
 // Record payload (56 bytes, so a record is 64 with its header): seq (i64 as lo/hi u32), then six
 // u32 words derived from seq, so a torn or stale record is detected by recomputing them.
 
 import { Command, InvalidArgumentError } from 'commander';
 import { pinSelf } from '../pin-self';
-import { BackoffIdleStrategy, SleepingParker } from '../../bus/idle-strategy';
+import { BackoffIdleStrategy, SleepingParker, type BackoffOptions } from '../../bus/idle-strategy';
 import { BACK_PRESSURED, LAPPED, RingConsumer, RingFile, RingProducer, type RecordBuffer } from '../../bus/ring';
+import { RECORD_HEADER_BYTES } from '../../bus/ring-layout';
 import { native } from '../../native/addon';
 
 export const EXERCISE_TYPE_ID = 0x7e01;
 export const EXERCISE_PAYLOAD_BYTES = 56;
+/** Header included (64): a power-of-two ring is a multiple of it, so these never need padding. */
+const EXERCISE_RECORD_BYTES = RECORD_HEADER_BYTES + EXERCISE_PAYLOAD_BYTES;
 const WORDS = 6;
 
 export function wordFor(seq: number, k: number): number {
@@ -26,6 +33,12 @@ export function wordFor(seq: number, k: number): number {
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got '${v}'`);
+  return n;
+}
+
+function strictlyPositiveInt(v: string): number {
+  const n = positiveInt(v);
+  if (n === 0) throw new InvalidArgumentError(`expected an integer above 0, got '${v}'`);
   return n;
 }
 
@@ -45,8 +58,12 @@ function lastPublishedSeq(ring: RingFile): number {
     pos = (pos + r.advance) >>> 0;
   }
   if (last >= 0) return last;
-  // Every consumer is at the tail: the last record sits just before it. Read the seq any consumer
-  // would have expected next from its slot-less view: walk is empty, so fall back to the count.
+  // Every consumer is at the tail, so the walk was empty. Exercise records never need padding, so
+  // the last one sits just before the tail. The published-records counter is no substitute:
+  // commit() adds to it after storing the tail, so a producer killed between the two leaves it
+  // short, and the next producer would publish that seq again.
+  const before = scan.at((tail - EXERCISE_RECORD_BYTES) >>> 0);
+  if (before.typeId === EXERCISE_TYPE_ID && before.advance === EXERCISE_RECORD_BYTES) return before.seq;
   return ring.publishedRecords();
 }
 
@@ -61,7 +78,23 @@ class RingConsumerlessReader {
   }
 }
 
-function runProducer(opts: { ring: string; count: number; batch: number; rate: number }): void {
+/** The parent this process started under; see --exit-with-parent. */
+const startingParentPid = process.ppid;
+
+/**
+ * With --exit-with-parent, exits once the parent is gone (checked between slices). Probes the pid
+ * with signal 0: in Node 20 process.ppid is read once at start-up and never changes.
+ */
+function exitIfOrphaned(exitWithParent: boolean): void {
+  if (!exitWithParent) return;
+  try {
+    process.kill(startingParentPid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') process.exit(3);
+  }
+}
+
+function runProducer(opts: { ring: string; count: number; batch: number; rate: number; exitWithParent: boolean }): void {
   const ring = RingFile.open(opts.ring);
   const producer = new RingProducer(ring);
   let seq = lastPublishedSeq(ring);
@@ -76,6 +109,7 @@ function runProducer(opts: { ring: string; count: number; batch: number; rate: n
   process.stdout.write(JSON.stringify({ event: 'producer-start', pid: process.pid, nextSeq: seq + 1 }) + '\n');
   const target = opts.count === 0 ? Infinity : opts.count;
   const step = (): void => {
+    exitIfOrphaned(opts.exitWithParent);
     const sliceEnd = Date.now() + 20;
     while (seq < target) {
       if (opts.rate > 0) {
@@ -100,7 +134,9 @@ function runProducer(opts: { ring: string; count: number; batch: number; rate: n
       }
       producer.commit();
       idle.idle(n);
-      if ((seq & 0xffff) === 0 && Date.now() > sliceEnd) break;
+      // Checked every batch: after a back-pressured (short) batch seq is no longer a multiple of
+      // the batch, so a seq-based test would end the slice only once in millions of records.
+      if (Date.now() > sliceEnd) break;
     }
     if (seq < target) {
       setImmediate(step);
@@ -112,10 +148,23 @@ function runProducer(opts: { ring: string; count: number; batch: number; rate: n
   step();
 }
 
-function runConsumer(opts: { ring: string; name: string; count: number; nonGating: boolean }): void {
+function runConsumer(opts: {
+  ring: string;
+  name: string;
+  count: number;
+  nonGating: boolean;
+  minParkMs?: number;
+  maxParkMs?: number;
+  printRecords: boolean;
+  exitWithParent: boolean;
+}): void {
   const ring = RingFile.open(opts.ring);
   const consumer = new RingConsumer(ring, opts.name, { gating: !opts.nonGating });
-  const idle = new BackoffIdleStrategy(consumer);
+  const backoff: BackoffOptions = {};
+  if (opts.minParkMs !== undefined) backoff.minParkNs = opts.minParkMs * 1e6;
+  if (opts.maxParkMs !== undefined) backoff.maxParkNs = opts.maxParkMs * 1e6;
+  const idle = new BackoffIdleStrategy(consumer, backoff);
+  const clock = new Float64Array(2);
   let expected = -1;
   let received = 0;
   let checksum = 0;
@@ -134,17 +183,25 @@ function runConsumer(opts: { ring: string; name: string; count: number; nonGatin
     expected = seq + 1;
     received++;
     checksum = (checksum + seq) % 1_000_000_007;
+    if (opts.printRecords) {
+      // For wake-up latency tests: the monotonic clock is system-wide, so the sender compares it
+      // with its own send time.
+      native.clockInto(clock, 0);
+      process.stdout.write(JSON.stringify({ event: 'record', seq, recvNs: clock[0] }) + '\n');
+    }
   };
   process.stdout.write(JSON.stringify({ event: 'consumer-start', pid: process.pid, name: opts.name, position: consumer.position }) + '\n');
-  const report = (): void => {
-    process.stdout.write(JSON.stringify({ event: 'consumer-done', name: opts.name, received, lastSeq: expected - 1, checksum, torn, outOfOrder, lapped }) + '\n');
+  const report = (event = 'consumer-done'): void => {
+    process.stdout.write(JSON.stringify({ event, name: opts.name, received, lastSeq: expected - 1, checksum, torn, outOfOrder, lapped }) + '\n');
   };
+  process.on('SIGUSR2', () => report('consumer-progress'));
   process.on('SIGTERM', () => {
     consumer.close();
     report();
     process.exit(0);
   });
   const step = (): void => {
+    exitIfOrphaned(opts.exitWithParent);
     const sliceEnd = Date.now() + 20;
     for (;;) {
       const n = consumer.poll(handler, 256);
@@ -176,6 +233,7 @@ if (require.main === module) {
     .option('--count <n>', 'stop after this seq (0 = forever)', positiveInt, 0)
     .option('--batch <n>', 'records per commit', positiveInt, 64)
     .option('--rate <n>', 'records per second (0 = as fast as possible)', positiveInt, 0)
+    .option('--exit-with-parent', 'exit when the parent process is gone (for tests)', false)
     .action((o) => runProducer(o));
   program
     .command('consumer')
@@ -183,6 +241,10 @@ if (require.main === module) {
     .requiredOption('--name <name>', 'consumer slot name')
     .option('--count <n>', 'stop after seeing this seq (0 = forever)', positiveInt, 0)
     .option('--non-gating', 'do not hold the producer back', false)
+    .option('--min-park-ms <ms>', 'first idle sleep of the backoff strategy (default 0.05)', strictlyPositiveInt)
+    .option('--max-park-ms <ms>', 'longest idle sleep of the backoff strategy (default 1)', strictlyPositiveInt)
+    .option('--print-records', 'print a line (seq, monotonic receive ns) per record', false)
+    .option('--exit-with-parent', 'exit when the parent process is gone (for tests)', false)
     .action((o) => runConsumer(o));
   program.parse();
 }

@@ -379,7 +379,7 @@ export const OrderAccepted = defineMessage('OrderAccepted', 50, 1, [
   ['accountId', 'u32'],
   ['productId', 'u32'],
   ['epoch', 'u32'],
-  ['outIndex', 'u16'],
+  ['outIndex', 'u32'],
   ['side', 'u8'],
 ]);
 
@@ -389,10 +389,10 @@ export const OrderRejected = defineMessage('OrderRejected', 51, 1, [
   ['accountId', 'u32'],
   ['productId', 'u32'],
   ['epoch', 'u32'],
+  ['outIndex', 'u32'],
   ['requestId', 'u32'],
   ['reason', 'u16'], // RejectReason
   ['commandType', 'u16'], // type id of the rejected command
-  ['outIndex', 'u16'],
   ['gatewayId', 'u16'],
 ]);
 
@@ -412,7 +412,7 @@ export const Fill = defineMessage('Fill', 52, 1, [
   ['makerAccountId', 'u32'],
   ['takerAccountId', 'u32'],
   ['epoch', 'u32'],
-  ['outIndex', 'u16'],
+  ['outIndex', 'u32'],
   ['takerSide', 'u8'],
 ]);
 
@@ -420,12 +420,14 @@ export const OrderCanceled = defineMessage('OrderCanceled', 53, 1, [
   ['orderId', 'i64'],
   ['price', 'i64'],
   ['canceledQuantity', 'i64'],
+  /** What is left resting after the cancel: 0, except a decrement-and-cancel self-trade. */
+  ['leavesQuantity', 'i64'],
   ['inSeq', 'i64'],
   ['accountId', 'u32'],
   ['productId', 'u32'],
   ['epoch', 'u32'],
+  ['outIndex', 'u32'],
   ['requestId', 'u32'],
-  ['outIndex', 'u16'],
   ['gatewayId', 'u16'],
   ['side', 'u8'],
   ['reason', 'u8'], // CancelReason
@@ -441,8 +443,8 @@ export const OrderAmended = defineMessage('OrderAmended', 54, 1, [
   ['accountId', 'u32'],
   ['productId', 'u32'],
   ['epoch', 'u32'],
+  ['outIndex', 'u32'],
   ['requestId', 'u32'],
-  ['outIndex', 'u16'],
   ['gatewayId', 'u16'],
   ['side', 'u8'],
   ['lostPriority', 'u8'], // 1 when the amend moved the order to the back of its level
@@ -456,7 +458,7 @@ export const OrderExpired = defineMessage('OrderExpired', 55, 1, [
   ['accountId', 'u32'],
   ['productId', 'u32'],
   ['epoch', 'u32'],
-  ['outIndex', 'u16'],
+  ['outIndex', 'u32'],
   ['side', 'u8'],
 ]);
 
@@ -468,7 +470,7 @@ export const BookLevelChanged = defineMessage('BookLevelChanged', 56, 1, [
   ['productId', 'u32'],
   ['orderCount', 'u32'],
   ['epoch', 'u32'],
-  ['outIndex', 'u16'],
+  ['outIndex', 'u32'],
   ['side', 'u8'],
 ]);
 
@@ -479,7 +481,7 @@ export const EngineCheckpoint = defineMessage('EngineCheckpoint', 57, 1, [
   ['stateHashLo', 'u32'],
   ['ordersResting', 'u32'],
   ['epoch', 'u32'],
-  ['outIndex', 'u16'],
+  ['outIndex', 'u32'],
 ]);
 
 // ---------------------------------------------------------------------------------------------

@@ -4,10 +4,10 @@
 // journal (last sourceSeq journaled for its id, plus one) when it restarts.
 
 export const SourceId = {
-  /** One-shot demo/bootstrap loader (listings, accounts, deposits at first start). */
-  BOOTSTRAP: 1,
-  /** Operator CLI commands that bypass the product manager (day open/close, snapshots). */
-  OPERATOR: 2,
+  /** The control process: trading-day open/close, demo listings and funding, operator commands. */
+  CONTROL: 2,
+  /** The control process relaying the accounts outbox; sourceSeq = the outbox id. */
+  ACCOUNTS: 3,
   PRODUCT_MANAGER_A: 10,
   PRODUCT_MANAGER_B: 11,
   ENGINE_A: 20,

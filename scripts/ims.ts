@@ -5,9 +5,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RingFile } from '../bus/ring';
+import { journalArchive, journalReplay, journalStatus, journalTail, journalVerify } from '../processes/sequencer/journal-tools';
 import { Supervisor } from '../processes/supervisor/supervisor';
 import { cpusOf, pidAlive, readRunState, type RunState } from '../processes/supervisor/run-state';
-import { buildTopology } from '../processes/supervisor/topology';
+import { buildTopology, type Profile, type TopologyKind } from '../processes/supervisor/topology';
 
 const PACKAGE_ROOT = findPackageRoot(__dirname);
 
@@ -65,6 +66,7 @@ interface StatusReport {
   uptimeMs: number;
   processes: Array<{ name: string; pid: number; alive: boolean; cpus: number[]; status: string; restarts: number; lastExit: string | null }>;
   rings: Array<{ name: string; tail: number; records: number; producerPid: number; consumers: Array<{ name: string; position: number; lag: number; gating: boolean; alive: boolean; lapped: number }> }>;
+  journal: ReturnType<typeof journalStatus>;
 }
 
 export function collectStatus(state: RunState): StatusReport {
@@ -91,6 +93,7 @@ export function collectStatus(state: RunState): StatusReport {
       return { name: p.name, pid: p.pid, alive, cpus: alive ? cpusOf(p.pid) : p.cpus, status: alive ? p.status : p.status === 'running' ? 'dead' : p.status, restarts: p.restarts, lastExit: p.lastExit };
     }),
     rings,
+    journal: fs.existsSync(path.join(state.runDir, 'journal.status')) ? journalStatus(path.join(state.runDir, 'journal.status')) : null,
   };
 }
 
@@ -108,6 +111,12 @@ function printStatus(s: StatusReport): void {
     for (const c of r.consumers) {
       out.push(`  ${c.name.padEnd(22)} position ${String(c.position).padStart(12)}  lag ${String(c.lag).padStart(10)} B  ${c.gating ? 'gating' : 'non-gating'}${c.lapped ? `  lapped ${c.lapped}x` : ''}${c.alive ? '' : '  (detached)'}`);
     }
+  }
+  const j = s.journal;
+  if (j !== null) {
+    out.push('');
+    out.push(`journal: ${j.state}, ${j.durability}, head ${j.headSeq}, durable ${j.durableSeq}, visible ${j.visibleSeq}, engine epoch ${j.engineEpoch}, fsync avg ${j.syncAvgUs} µs max ${j.maxSyncUs} µs${j.fault ? `, FAULT: ${j.fault}` : ''}`);
+    for (const c of j.consumers) out.push(`  ${c.name.padEnd(22)} last seq ${String(c.lastSeq).padStart(12)}  lag ${String(c.lagEntries).padStart(8)} entries  (${c.mode})`);
   }
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -146,16 +155,20 @@ export function buildProgram(): Command {
 
   withInstance(program.command('start'))
     .description('create the bus and start every process, pinned, under a supervisor (foreground; Ctrl-C stops all)')
-    .option('--exercise-rate <n>', 'records/s the bus exerciser publishes', nonNegativeInt, 1000)
+    .addOption(new Option('--profile <name>', 'demo: open around the clock, demo accounts and products, async journal; production: trading calendar, fsync journal, no demo data').choices(['demo', 'production']).default(process.env['IMS_PROFILE'] ?? 'demo'))
+    .addOption(new Option('--topology <kind>', 'exchange (the trading system) or exercise (a bus load with no trading)').choices(['exchange', 'exercise']).default('exchange'))
+    .option('--exercise-rate <n>', 'records/s the bus exerciser publishes (exercise topology)', nonNegativeInt, 1000)
     .option('--cores <n>', 'plan for this many cores (default: this machine)', nonNegativeInt)
-    .action((o: InstanceOptions & { exerciseRate: number; cores?: number }) => {
+    .action((o: InstanceOptions & { exerciseRate: number; cores?: number; profile: Profile; topology: TopologyKind }) => {
       const runDir = runDirOf(o);
+      const dataDir = dataDirOf(o);
+      const topology = buildTopology({ kind: o.topology, runDir, dataDir, profile: o.profile, exerciseRate: o.exerciseRate });
       const supervisor = new Supervisor({
         instance: o.instance,
         runDir,
-        dataDir: dataDirOf(o),
+        dataDir,
         packageRoot: PACKAGE_ROOT,
-        topology: buildTopology({ runDir, exerciseRate: o.exerciseRate }),
+        topology,
         ...(o.cores !== undefined ? { cores: o.cores } : {}),
         ...(process.env['IMS_CORES'] !== undefined ? { coreOverrides: process.env['IMS_CORES'] } : {}),
       });
@@ -167,6 +180,7 @@ export function buildProgram(): Command {
         void supervisor.stop('start failed').then(() => process.exit(1));
         return;
       }
+      for (const line of topology.banner) process.stdout.write(`ims: ${line}\n`);
       process.stdout.write(`ims: 'ims status --instance ${o.instance}' shows the processes; Ctrl-C or 'ims stop --instance ${o.instance}' stops them\n`);
     });
 
@@ -206,6 +220,53 @@ export function buildProgram(): Command {
     .option('--timeout <ms>', 'how long to wait for a clean stop', nonNegativeInt, 10_000)
     .action(async (o: InstanceOptions & { timeout: number }) => {
       process.exitCode = await stopInstance(o, o.timeout);
+    });
+
+  const journal = program.command('journal').description('read, verify and archive the journal (the event store)');
+  const journalDirs = (o: InstanceOptions): { dataDir: string; archiveDir: string; ringPath: string; statusPath: string } => {
+    const runDir = runDirOf(o);
+    const dataDir = dataDirOf(o);
+    return { dataDir: path.join(dataDir, 'journal'), archiveDir: path.join(dataDir, 'journal-archive'), ringPath: path.join(runDir, 'journal.ring'), statusPath: path.join(runDir, 'journal.status') };
+  };
+  const liveDirs = (o: InstanceOptions): ReturnType<typeof journalDirs> | Omit<ReturnType<typeof journalDirs>, 'ringPath' | 'statusPath'> => {
+    const d = journalDirs(o);
+    return fs.existsSync(d.statusPath) ? d : { dataDir: d.dataDir, archiveDir: d.archiveDir };
+  };
+  withInstance(journal.command('tail'))
+    .description('print the last entries (and follow new ones with --follow)')
+    .option('-n, --count <n>', 'how many of the last entries', nonNegativeInt, 10)
+    .option('--follow', 'keep printing new entries until interrupted')
+    .option('--product <p>', 'only entries about this product (id or symbol)')
+    .option('--json', 'one JSON object per line')
+    .action(async (o: InstanceOptions & { count: number; follow?: boolean; product?: string; json?: boolean }) => {
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      await journalTail({ ...liveDirs(o), count: o.count, follow: o.follow === true, json: o.json === true, ...(o.product !== undefined ? { product: o.product } : {}), signal: controller.signal });
+    });
+  withInstance(journal.command('replay'))
+    .description('a readable dump of entries --from SEQ --to SEQ')
+    .option('--from <seq>', 'first seq', nonNegativeInt, 1)
+    .option('--to <seq>', 'last seq (default: the head)', nonNegativeInt)
+    .option('--product <p>', 'only entries about this product (id or symbol)')
+    .option('--json', 'one JSON object per line')
+    .action((o: InstanceOptions & { from: number; to?: number; product?: string; json?: boolean }) => {
+      journalReplay({ ...liveDirs(o), from: o.from, ...(o.to !== undefined ? { to: o.to } : {}), json: o.json === true, ...(o.product !== undefined ? { product: o.product } : {}) });
+    });
+  withInstance(journal.command('verify'))
+    .description('check every CRC, the gap-free sequence, and replay the commands through a fresh engine against the recorded outputs')
+    .option('--no-engine', 'skip the determinism replay')
+    .action((o: InstanceOptions & { engine: boolean }) => {
+      const report = journalVerify({ ...liveDirs(o), engine: o.engine });
+      process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      process.exitCode = report.ok ? 0 : 1;
+    });
+  withInstance(journal.command('archive'))
+    .description('move closed trading days to the archive, compressed (they stay readable by replay)')
+    .option('--dry-run', 'list what would move')
+    .action((o: InstanceOptions & { dryRun?: boolean }) => {
+      const d = journalDirs(o);
+      const result = journalArchive({ dataDir: d.dataDir, archiveDir: d.archiveDir, dryRun: o.dryRun === true, out: (line) => process.stdout.write(line + '\n') });
+      process.stdout.write(`archived ${result.archived.length} segment(s), kept ${result.kept}\n`);
     });
 
   return program;

@@ -66,7 +66,7 @@ t.test('the core plan gives every group a core on 1, 2, 4 and 16 cores, and reje
 });
 
 t.test('ims start runs every process pinned, restarts a SIGKILLed one, and ims stop leaves no process or file', async (t) => {
-  supervisor = spawn(process.execPath, [IMS, 'start', '--instance', instance, '--data-dir', dataDir, '--exercise-rate', '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  supervisor = spawn(process.execPath, [IMS, 'start', '--instance', instance, '--data-dir', dataDir, '--topology', 'exercise', '--exercise-rate', '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   supervisor.stdout!.on('data', (d) => (log += d));
   supervisor.stderr!.on('data', (d) => (log += d));

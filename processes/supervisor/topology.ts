@@ -1,6 +1,16 @@
 // The shape of a running IMS: which rings exist (with their geometry and registered consumers) and
 // which processes run, in which core group. The supervisor creates the rings and registers every
 // consumer BEFORE starting any process, so nothing published before a consumer starts is missed.
+//
+//   gateway n ──gw<n>-to-pm──► pm-a|pm-b ──pm-x-to-sequencer──► sequencer ──► journal.ring + disk
+//       ▲                         │                                ▲              │
+//       └────────pm-to-gw<n>──────┘           engine-x-out ────────┤              ├──► engine-a, engine-b
+//                                      control-to-sequencer ───────┤              ├──► pm-a, pm-b
+//                                     accounts-to-sequencer ───────┘              ├──► market data, reporter
+//                                                                                 └──► control
+//
+// The journal ring's consumers register themselves (JournalReader): each keeps its own last seq
+// and catches up from disk, so it needs no slot before it starts.
 
 import * as path from 'node:path';
 import type { CoreGroup } from './core-plan';
@@ -23,23 +33,72 @@ export interface ProcessSpec {
 export interface Topology {
   readonly rings: readonly RingSpec[];
   readonly processes: readonly ProcessSpec[];
+  /** Lines printed once the system is up (where to connect, which mode it runs in). */
+  readonly banner: readonly string[];
 }
 
+export type TopologyKind = 'exchange' | 'exercise';
+export type Profile = 'demo' | 'production';
+
 export interface TopologyOptions {
+  readonly kind: TopologyKind;
   /** Directory holding the ring files (one per instance, on /dev/shm). */
   readonly runDir: string;
-  /** Records per second the demo exerciser publishes. */
+  readonly dataDir: string;
+  readonly profile: Profile;
+  /** Records per second the bus exerciser publishes (exercise topology). */
   readonly exerciseRate: number;
 }
 
 export const DEMO_RING_BYTES = 1 << 20;
+/** Sequencer input rings: 4 MiB holds ~40,000 commands of burst. */
+export const INPUT_RING_BYTES = 1 << 22;
+/** The journal ring: 64 MiB (~400,000 entries) before a slow reader must catch up from disk. */
+export const JOURNAL_RING_BYTES = 1 << 26;
+/** Journal readers: two engines, two product managers, market data, reporter, control, and tools. */
+export const JOURNAL_RING_CONSUMERS = 16;
 
-/**
- * The process set. Until the trading processes land, a producer and two consumers exercise the
- * bus (one gating, one not) so the supervisor, pinning and status are real and observable.
- */
-export function buildTopology(options: TopologyOptions): Topology {
-  const ring = (name: string): string => path.join(options.runDir, `${name}.ring`);
+export function ringPath(runDir: string, name: string): string {
+  return path.join(runDir, `${name}.ring`);
+}
+
+function sequencerInput(name: string): RingSpec {
+  return { name, capacityBytes: INPUT_RING_BYTES, maxConsumers: 2, consumers: [{ name: 'sequencer', gating: true }] };
+}
+
+/** The trading exchange: what `npm start` runs. */
+function exchangeTopology(o: TopologyOptions): Topology {
+  const inputs = ['control-to-sequencer', 'accounts-to-sequencer'];
+  // The supervisor makes the journal ring too, so readers that start before the sequencer find it.
+  const rings: RingSpec[] = [...inputs.map(sequencerInput), { name: 'journal', capacityBytes: JOURNAL_RING_BYTES, maxConsumers: JOURNAL_RING_CONSUMERS, consumers: [] }];
+  const durability = o.profile === 'demo' ? 'async' : 'fsync';
+  const processes: ProcessSpec[] = [
+    {
+      name: 'sequencer',
+      script: 'dist/processes/sequencer/main.js',
+      args: [
+        ...inputs.flatMap((r) => ['--input', ringPath(o.runDir, r)]),
+        '--journal-ring', ringPath(o.runDir, 'journal'),
+        '--journal-ring-bytes', String(JOURNAL_RING_BYTES),
+        '--journal-ring-consumers', String(JOURNAL_RING_CONSUMERS),
+        '--data-dir', path.join(o.dataDir, 'journal'),
+        '--archive-dir', path.join(o.dataDir, 'journal-archive'),
+        '--durability', durability,
+      ],
+      group: 'critical',
+    },
+    { name: 'control', script: 'dist/processes/control/main.js', args: ['--run-dir', o.runDir, '--data-dir', o.dataDir, '--profile', o.profile], group: 'background' },
+  ];
+  const banner = [
+    `profile ${o.profile}: journal durability ${durability}${durability === 'async' ? ' (fsync at most 20 ms after each write: a power loss can lose that window; production runs fsync)' : ' (group commit: nothing is acknowledged before it is on disk)'}`,
+    `data in ${o.dataDir}`,
+  ];
+  return { rings, processes, banner };
+}
+
+/** A producer and two consumers (one gating, one not) that exercise the bus: for drills and tests. */
+function exerciseTopology(o: TopologyOptions): Topology {
+  const ring = ringPath(o.runDir, 'exercise');
   return {
     rings: [
       {
@@ -53,13 +112,14 @@ export function buildTopology(options: TopologyOptions): Topology {
       },
     ],
     processes: [
-      { name: 'exercise-producer', script: 'dist/processes/exerciser/main.js', args: ['producer', '--ring', ring('exercise'), '--rate', String(options.exerciseRate)], group: 'critical' },
-      { name: 'exercise-gating', script: 'dist/processes/exerciser/main.js', args: ['consumer', '--ring', ring('exercise'), '--name', 'exercise-gating'], group: 'engine-warm' },
-      { name: 'exercise-tap', script: 'dist/processes/exerciser/main.js', args: ['consumer', '--ring', ring('exercise'), '--name', 'exercise-tap', '--non-gating'], group: 'edge' },
+      { name: 'exercise-producer', script: 'dist/processes/exerciser/main.js', args: ['producer', '--ring', ring, '--rate', String(o.exerciseRate)], group: 'critical' },
+      { name: 'exercise-gating', script: 'dist/processes/exerciser/main.js', args: ['consumer', '--ring', ring, '--name', 'exercise-gating'], group: 'engine-warm' },
+      { name: 'exercise-tap', script: 'dist/processes/exerciser/main.js', args: ['consumer', '--ring', ring, '--name', 'exercise-tap', '--non-gating'], group: 'edge' },
     ],
+    banner: ['bus exerciser: a producer and two consumers, no trading'],
   };
 }
 
-export function ringPath(runDir: string, name: string): string {
-  return path.join(runDir, `${name}.ring`);
+export function buildTopology(options: TopologyOptions): Topology {
+  return options.kind === 'exercise' ? exerciseTopology(options) : exchangeTopology(options);
 }

@@ -1,0 +1,160 @@
+// The gateway process: REST + WebSocket for kiosks, programs and staff (uWebSockets.js), in front
+// of the product manager, to which it talks only through its own pair of /dev/shm rings.
+//
+//   node dist/processes/gateway/main.js --gateway-id 1 --products products.json \
+//     [--trading-port 8080] [--public-port 8081] [--to-pm RING] [--from-pm RING] [--data-dir DIR]
+//
+// (every option, its environment variable and default: gateway-config.ts). The rings must exist
+// (the supervisor creates them and registers this gateway's consumer slot before starting it).
+// On start it prints one JSON line {"event":"gateway-ready","tradingPort":…,"publicPort":…}; on
+// SIGTERM/SIGINT it stops listening, closes streams, answers nothing more and exits 0.
+
+import * as fs from 'node:fs';
+import pino from 'pino';
+import { outboxMessageOf } from '../accounts/account-outbox';
+import { accountStoreOptionsFromEnv } from '../accounts/account-store';
+import { Accounts } from '../accounts/accounts';
+import { pinSelf } from '../pin-self';
+import { accountRoutes } from './account-routes';
+import { adminRoutes } from './admin-routes';
+import { Authenticator } from './authentication';
+import { Gatekeeper } from './gatekeeper';
+import { parseGatewayConfig, type GatewayConfig } from './gateway-config';
+import type { GatewayServices } from './gateway-services';
+import { closeListener, marketDataPlaceholderRoutes, startMarketDataListener, startTradingListener, type Listening } from './listeners';
+import { buildOpenApi } from './openapi';
+import { orderRoutes } from './order-routes';
+import type { StreamStats } from './order-stream';
+import { OrderView } from './order-view';
+import { PendingRequests } from './pending-requests';
+import { PmLink } from './pm-link';
+import { ProductCatalog } from './product-catalog';
+import { ReplyPoller } from './reply-poller';
+import { ReportRouter } from './report-router';
+import { serviceRoutes } from './service-routes';
+import { StreamRegistry } from './stream-registry';
+
+/** How often the accounts outbox is checked when no event woke the forwarder. */
+const OUTBOX_POLL_MS = 1_000;
+
+function loadCatalog(file: string): ProductCatalog {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`product list ${file}: ${(e as Error).message}`);
+  }
+  return ProductCatalog.fromList(JSON.parse(text));
+}
+
+async function run(config: GatewayConfig): Promise<void> {
+  const log = pino({ base: { process: 'gateway', gatewayId: config.gatewayId, pid: process.pid }, messageKey: 'msg' }, pino.destination({ dest: 1, sync: true }));
+  const catalog = loadCatalog(config.productsFile);
+  let wakeForwarder: () => void = () => undefined;
+  const accounts = await Accounts.open(accountStoreOptionsFromEnv(config.dataDir), { onOutboxEvent: () => wakeForwarder() });
+  const link = new PmLink({ toPmPath: config.toPmRing, fromPmPath: config.fromPmRing, consumerName: config.consumerName, gatewayId: config.gatewayId, nonGating: config.fromPmNonGating });
+  // A restarted gateway starts its request ids from a different generation, so a late reply to
+  // its predecessor cannot match a fresh request.
+  const pending = new PendingRequests(config.maxInFlight, config.replyTimeoutMs, (Date.now() & 0x7fff) + 1);
+  const s = {
+    config,
+    log,
+    catalog,
+    link,
+    pending,
+    orders: new OrderView(),
+    streams: new StreamRegistry(config.wsMaxBackpressureBytes),
+    gatekeeper: new Gatekeeper(config),
+    auth: new Authenticator(accounts),
+    accounts,
+    poller: null as unknown as ReplyPoller,
+    startedMs: Date.now(),
+  } satisfies GatewayServices as GatewayServices & { poller: ReplyPoller };
+  const reports = new ReportRouter(s);
+  s.poller = new ReplyPoller(link, pending, reports.handle, reports.expired, { idlePollMs: config.idlePollMs, spinWindowMs: config.spinWindowMs });
+
+  const streamStats: StreamStats = { upgrades: 0, refused: 0, messages: 0, invalidMessages: 0 };
+  const extraHealth = (): Record<string, unknown> => ({ counters: { reports: { replies: reports.replies, intermediate: reports.intermediate, unsolicited: reports.unsolicited, duplicates: reports.duplicates }, streams: { ...streamStats, open: s.streams.size, pushed: s.streams.pushed, slowClosed: s.streams.slowClosed, undelivered: s.streams.undelivered }, rejected: s.gatekeeper.rejected, bugs: trading.router.bugs + publicListener.router.bugs } });
+  const tradingDecls = [...orderRoutes(s), ...accountRoutes(s), ...adminRoutes(s)];
+  let tradingOpenApi = '';
+  let publicOpenApi = '';
+  const info = { title: 'IMS gateway', version: '1', description: 'Inventory exchange: order entry (REST and WebSocket), accounts and administration. Prices are decimal strings, quantities integers, times epoch milliseconds.' };
+  const allTrading = [...serviceRoutes(s, 'trading', () => tradingOpenApi, extraHealth), ...tradingDecls];
+  const allPublic = [...serviceRoutes(s, 'market-data', () => publicOpenApi, extraHealth), ...marketDataPlaceholderRoutes()];
+  tradingOpenApi = JSON.stringify(buildOpenApi(allTrading, info));
+  publicOpenApi = JSON.stringify(buildOpenApi(allPublic, { ...info, title: 'IMS gateway (public market data)' }));
+
+  const trading = await startTradingListener(s, allTrading, streamStats);
+  const publicListener = await startMarketDataListener(s, allPublic);
+  s.poller.start();
+
+  let outboxTimer: NodeJS.Timeout | null = null;
+  let forwarding = false;
+  const holder = `gateway-${config.gatewayId}:${process.pid}`;
+  const forward = async (): Promise<void> => {
+    if (forwarding) return;
+    forwarding = true;
+    try {
+      const r = await accounts.forwardOutbox((e) => {
+        const m = outboxMessageOf(e);
+        return link.sendAdmin(m.desc, m.value as never) !== 0;
+      }, { holder });
+      if (r.forwarded > 0) log.info({ event: 'account-events-forwarded', count: r.forwarded }, 'account events forwarded to the product manager');
+    } catch (err) {
+      log.error({ event: 'outbox-error', err }, 'forwarding account events failed; retrying');
+    } finally {
+      forwarding = false;
+    }
+  };
+  if (config.forwardAccountEvents) {
+    wakeForwarder = () => void forward();
+    outboxTimer = setInterval(() => void forward(), OUTBOX_POLL_MS);
+    void forward();
+  }
+
+  log.info(
+    { event: 'gateway-ready', tradingPort: trading.port, publicPort: publicListener.port, toPm: config.toPmRing, fromPm: config.fromPmRing, epoch: link.epoch, products: catalog.size, accountsStore: accounts.store.description },
+    'gateway ready',
+  );
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ event: 'gateway-stopping', signal }, 'gateway stopping');
+    for (const l of [trading, publicListener] as Listening[]) closeListener(l);
+    s.streams.closeAll();
+    if (outboxTimer !== null) clearInterval(outboxTimer);
+    s.poller.stop();
+    const finish = async (): Promise<void> => {
+      if (config.forwardAccountEvents) await accounts.releaseOutboxLease(holder).catch(() => undefined);
+      link.close();
+      await accounts.close();
+      log.info({ event: 'gateway-stopped' }, 'gateway stopped');
+      process.exit(0);
+    };
+    void finish();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+if (require.main === module) {
+  pinSelf();
+  let config: GatewayConfig;
+  try {
+    config = parseGatewayConfig(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`gateway: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  // A broken invariant is a bug: die loudly, the supervisor restarts the process.
+  process.on('uncaughtException', (err) => {
+    process.stderr.write(`gateway: uncaught exception: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  });
+  run(config).catch((err: unknown) => {
+    process.stderr.write(`gateway: failed to start: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

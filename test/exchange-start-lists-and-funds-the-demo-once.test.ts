@@ -33,7 +33,9 @@ t.test('the first start lists, opens, funds and opens the day', async (t) => {
     const s = inst.status();
     return s.journal !== null && s.journal.visibleSeq >= total;
   }, 60_000);
-  t.match(inst.log(), /alice\s+kiosk-101-demo\s+colleague/, 'the demo credentials are printed');
+  // The children's lines reach us through two pipes; give them a moment.
+  await until('the credentials in the log', () => /alice\s+kiosk-101-demo\s+colleague/.test(inst.log()), 10_000);
+  t.pass('the demo credentials are printed');
   const s = inst.status();
   t.ok(s.processes.every((p: any) => p.alive && p.cpus.length === 1), 'every process runs pinned to one core');
   t.same(counts(), expected, 'each demo command is in the journal once');

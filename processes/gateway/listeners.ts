@@ -13,6 +13,7 @@ import { EmptyQuery, ErrorBody, SymbolParams } from './api-schemas';
 import type { GatewayServices } from './gateway-services';
 import { HttpRouter } from './http-router';
 import { streamBehavior, type StreamStats } from './order-stream';
+import { mountPortal } from './portal-routes';
 import { declare, type RouteDeclaration } from './route-spec';
 import { MARKET_DATA_STATUS } from './service-routes';
 
@@ -35,6 +36,7 @@ function listen(app: TemplatedApp, host: string, port: number, what: string): Pr
 export async function startTradingListener(s: GatewayServices, decls: readonly RouteDeclaration[], streamStats: StreamStats): Promise<Listening> {
   const app = uWS.App();
   app.ws('/v1/stream', streamBehavior(s, streamStats));
+  mountPortal(app, s);
   const router = new HttpRouter({ log: s.log, gatekeeper: s.gatekeeper, auth: s.auth, limits: s.config });
   router.mount(app, decls);
   const { socket, port } = await listen(app, s.config.host, s.config.tradingPort, 'trading');

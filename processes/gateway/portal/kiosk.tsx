@@ -1,0 +1,150 @@
+// The kiosk portal (served at /): log in or apply, then the product board, the order ticket, the
+// open orders and fills as they happen. Laid out for a 1280×800 touch screen; every control is a
+// labelled element reachable by keyboard. Fills are announced in an aria-live region and shown as
+// a visible notice.
+
+import { render } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api, logOut, type Account } from './api-client';
+import { KycApplication } from './kyc-application';
+import { LoginForm } from './login-form';
+import { OPEN_STATUSES, OpenOrders, type Order } from './open-orders';
+import { OrderTicket } from './order-ticket';
+import { ProductBoard, type Product } from './product-board';
+import { OrderStream, type StreamMessage, type StreamState } from './stream-client';
+
+/** Fill notices kept on screen (oldest dropped first). */
+const NOTICES_MAX = 5;
+/** How long a fill notice stays visible. */
+const NOTICE_VISIBLE_MS = 8_000;
+
+interface Notice {
+  readonly key: string;
+  readonly text: string;
+}
+
+function fillText(o: Order): string {
+  const qty = o.lastQuantity ?? o.filledQuantity;
+  const price = o.lastPrice ?? o.price;
+  return `Fill: ${o.side} ${qty} ${o.symbol} at ${price} — order ${o.id} ${o.remainingQuantity === 0 ? 'filled' : `${o.remainingQuantity} left`}`;
+}
+
+function Trading(props: { account: Account; onLogOut: () => void }): preact.JSX.Element {
+  const [products, setProducts] = useState<Product[]>([]);
+  const [symbol, setSymbol] = useState('');
+  const [orders, setOrders] = useState<Order[]>([]);
+  const [notices, setNotices] = useState<Notice[]>([]);
+  const [announcement, setAnnouncement] = useState('');
+  const [streamState, setStreamState] = useState<StreamState>('connecting');
+  const [loadError, setLoadError] = useState('');
+  const stream = useRef<OrderStream | null>(null);
+
+  const upsert = useCallback((o: Order) => {
+    setOrders((prev) => {
+      const rest = prev.filter((x) => x.id !== o.id);
+      return OPEN_STATUSES.has(o.status) ? [...rest, o].sort((a, b) => a.creationTime - b.creationTime) : rest;
+    });
+  }, []);
+
+  const onMessage = useCallback(
+    (m: StreamMessage) => {
+      if (m.type !== 'execution') return;
+      const o = m['order'] as Order;
+      upsert(o);
+      if ((o.lastQuantity ?? 0) > 0 || o.status === 'filled' || o.status === 'partially_filled') {
+        const text = fillText(o);
+        const key = String(m['execId'] ?? m['eventSeq'] ?? Date.now());
+        setAnnouncement(text);
+        setNotices((prev) => [...prev.slice(-(NOTICES_MAX - 1)), { key, text }]);
+        setTimeout(() => setNotices((prev) => prev.filter((n) => n.key !== key)), NOTICE_VISIBLE_MS);
+      }
+    },
+    [upsert],
+  );
+
+  useEffect(() => {
+    api<{ products: Product[] }>('GET', '/v1/products')
+      .then((r) => {
+        setProducts(r.products);
+        setSymbol((s) => s || (r.products[0]?.symbol ?? ''));
+      })
+      .catch((e: Error) => setLoadError(e.message));
+    api<{ orders: Order[] }>('GET', '/v1/transact?status=open')
+      .then((r) => setOrders(r.orders))
+      .catch((e: Error) => setLoadError(e.message));
+    const s = new OrderStream(onMessage, setStreamState);
+    stream.current = s;
+    s.start();
+    return () => s.stop();
+  }, [onMessage]);
+
+  // A fill that the order's own answer already carried is announced too (the stream does not
+  // repeat fills that answered the request).
+  const onPlaced = (o: Order): void => {
+    upsert(o);
+    if (o.filledQuantity > 0) onMessage({ type: 'execution', execId: `placed-${o.id}-${o.filledQuantity}`, order: o });
+  };
+
+  return (
+    <div class="layout">
+      <header class="topbar">
+        <span class="brand">IMS kiosk</span>
+        <span>
+          {props.account.username} · outlet {props.account.outletId}
+        </span>
+        <span class={`conn ${streamState}`} role="status">
+          live: {streamState}
+        </span>
+        <button type="button" onClick={props.onLogOut}>
+          Log out
+        </button>
+      </header>
+      {loadError !== '' && (
+        <p class="form-error" role="alert">
+          {loadError}
+        </p>
+      )}
+      <main class="kiosk-grid">
+        <ProductBoard products={products} selected={symbol} onSelect={setSymbol} />
+        <div class="stack">
+          <OrderTicket products={products} symbol={symbol} onSymbol={setSymbol} onPlaced={onPlaced} />
+          <OpenOrders orders={orders} onChanged={upsert} />
+        </div>
+      </main>
+      <div class="notices" aria-hidden="true">
+        {notices.map((n) => (
+          <div key={n.key} class="notice fill">
+            {n.text}
+          </div>
+        ))}
+      </div>
+      <div id="fill-announcer" class="sr-only" aria-live="assertive" aria-atomic="true">
+        {announcement}
+      </div>
+    </div>
+  );
+}
+
+function Kiosk(): preact.JSX.Element {
+  const [account, setAccount] = useState<Account | null>(null);
+  const [applying, setApplying] = useState(false);
+  if (account !== null) {
+    return <Trading account={account} onLogOut={() => void logOut().finally(() => setAccount(null))} />;
+  }
+  if (applying) return <main class="center">{<KycApplication onDone={() => setApplying(false)} />}</main>;
+  return (
+    <main class="center">
+      <LoginForm
+        title="IMS kiosk — log in"
+        onLoggedIn={setAccount}
+        extra={
+          <button type="button" class="link" onClick={() => setApplying(true)}>
+            New colleague? Apply for an account
+          </button>
+        }
+      />
+    </main>
+  );
+}
+
+render(<Kiosk />, document.getElementById('app')!);

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RingFile } from '../bus/ring';
 import { journalArchive, journalReplay, journalStatus, journalTail, journalVerify } from '../processes/sequencer/journal-tools';
+import { configCheckCommand, systemdInstallCommand } from '../processes/operations/operator-commands';
 import { Supervisor } from '../processes/supervisor/supervisor';
 import { cpusOf, pidAlive, readRunState, type RunState } from '../processes/supervisor/run-state';
 import { buildTopology, type Profile, type TopologyKind } from '../processes/supervisor/topology';
@@ -220,6 +221,28 @@ export function buildProgram(): Command {
     .option('--timeout <ms>', 'how long to wait for a clean stop', nonNegativeInt, 10_000)
     .action(async (o: InstanceOptions & { timeout: number }) => {
       process.exitCode = await stopInstance(o, o.timeout);
+    });
+
+  const config = program.command('config').description('the configuration file and IMS_* environment');
+  config
+    .command('check')
+    .description('validate the configuration; print every problem with what to do')
+    .option('--file <file>', 'configuration file (JSON)', process.env['IMS_CONFIG'])
+    .option('--json', 'one JSON object')
+    .action((o: { file?: string; json?: boolean }) => {
+      process.exitCode = configCheckCommand({ file: o.file, env: process.env, cwd: PACKAGE_ROOT, json: o.json === true });
+    });
+
+  const systemd = program.command('systemd').description('run IMS under systemd');
+  systemd
+    .command('install')
+    .description('write the systemd units and EnvironmentFile for the installed location')
+    .option('--prefix <dir>', 'where the package is installed (ExecStart runs <prefix>/dist/...)', PACKAGE_ROOT)
+    .option('--file <file>', 'configuration file (JSON)', process.env['IMS_CONFIG'])
+    .option('--dir <dir>', 'unit directory', '/etc/systemd/system')
+    .option('--env-file <file>', 'EnvironmentFile (default <prefix>/etc/ims.env)')
+    .action((o: { prefix: string; file?: string; dir: string; envFile?: string }) => {
+      process.exitCode = systemdInstallCommand({ prefix: o.prefix, file: o.file, dir: o.dir, env: process.env, ...(o.envFile !== undefined ? { envFile: o.envFile } : {}) });
     });
 
   const journal = program.command('journal').description('read, verify and archive the journal (the event store)');

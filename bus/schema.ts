@@ -550,6 +550,78 @@ export const ExecutionReport = defineMessage('ExecutionReport', 91, 1, [
 ]);
 
 // ---------------------------------------------------------------------------------------------
+// Market-data feed (publisher -> gateways on marketdata.ring, gateways -> publisher on their
+// request rings): bare bodies after the ring record header, like ExecutionReport. Layout of the
+// feed and who reads what: processes/market-data/market-data-feed-layout.ts.
+
+/** One L2 change of one product, with the product's book sequence (gap-free per product, from 1). */
+export const BookDelta = defineMessage('BookDelta', 72, 1, [
+  ['sequence', 'i64'],
+  ['price', 'i64'],
+  ['quantity', 'i64'],
+  ['timestampUs', 'i64'],
+  ['productId', 'u32'],
+  ['orderCount', 'u32'],
+  ['side', 'u8'],
+]);
+
+/**
+ * The whole L2 book of one product at `sequence`. The body is followed by bidCount then askCount
+ * BookSnapshotLevel entries (best first), so the record's payload is size + levels * level size.
+ */
+export const BookSnapshot = defineMessage('BookSnapshot', 73, 1, [
+  ['sequence', 'i64'],
+  ['timestampUs', 'i64'],
+  ['productId', 'u32'],
+  ['bidCount', 'u32'],
+  ['askCount', 'u32'],
+  /** 1 when the book had more levels than one record carries: the worst levels were left out. */
+  ['truncated', 'u8'],
+]);
+
+/** One level of a BookSnapshot's tail. */
+export const BookSnapshotLevel = defineLayout('BookSnapshotLevel', [
+  ['price', 'i64'],
+  ['quantity', 'i64'],
+  ['orderCount', 'u32'],
+]);
+
+/** Gateway -> publisher: a query (kind: MarketDataQueryKind) answered by a MarketDataReply. */
+export const MarketDataQuery = defineMessage('MarketDataQuery', 74, 1, [
+  ['timeUs', 'i64'],
+  ['startUs', 'i64'],
+  ['endUs', 'i64'],
+  ['requestId', 'u32'],
+  ['productId', 'u32'],
+  ['depth', 'u32'],
+  ['resolutionS', 'u32'],
+  ['gatewayId', 'u16'],
+  ['kind', 'u8'],
+]);
+
+/** Publisher -> gateways: the answer to a MarketDataQuery; followed by jsonBytes of UTF-8 JSON. */
+export const MarketDataReply = defineMessage('MarketDataReply', 75, 1, [
+  ['requestId', 'u32'],
+  ['jsonBytes', 'u32'],
+  ['gatewayId', 'u16'],
+  /** An HTTP status: 200, or the 4xx/503 the gateway answers with the JSON error inside. */
+  ['status', 'u16'],
+]);
+
+/** The open (not yet closed) candle of a product at a live resolution, after it changed. */
+export const CandleUpdate = defineMessage('CandleUpdate', 76, 1, [
+  ['bucketStartUs', 'i64'],
+  ['open', 'i64'],
+  ['high', 'i64'],
+  ['low', 'i64'],
+  ['close', 'i64'],
+  ['volume', 'i64'],
+  ['productId', 'u32'],
+  ['resolutionS', 'u32'],
+  ['trades', 'u32'],
+]);
+
+// ---------------------------------------------------------------------------------------------
 // Registry.
 
 const MESSAGE_LIST = [
@@ -582,6 +654,11 @@ const MESSAGE_LIST = [
   Candle,
   Heartbeat,
   ExecutionReport,
+  BookDelta,
+  BookSnapshot,
+  MarketDataQuery,
+  MarketDataReply,
+  CandleUpdate,
 ] as const;
 
 /** Every message descriptor, in type-id order. */

@@ -105,6 +105,11 @@ t.test('type ids are the agreed ones, unique, and found by the registry', async 
     EngineCheckpoint: 57,
     TradeTick: 70,
     Candle: 71,
+    BookDelta: 72,
+    BookSnapshot: 73,
+    MarketDataQuery: 74,
+    MarketDataReply: 75,
+    CandleUpdate: 76,
     Heartbeat: 90,
     ExecutionReport: 91,
   };

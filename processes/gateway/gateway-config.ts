@@ -57,6 +57,10 @@ export interface GatewayConfig {
   readonly wsIdleTimeoutS: number;
   readonly idlePollMs: number;
   readonly spinWindowMs: number;
+  /** marketdata.ring of the publisher; absent: market data is not served (placeholders answer 503). */
+  readonly marketDataRing: string | undefined;
+  /** This gateway's query ring to the publisher (default beside marketDataRing). */
+  readonly marketDataQueryRing: string | undefined;
 }
 
 function intIn(min: number, max: number): (v: string) => number {
@@ -104,7 +108,9 @@ export function parseGatewayConfig(argv: readonly string[]): GatewayConfig {
     .option('--ws-max-backpressure-bytes <n>', 'bytes buffered per WebSocket before it is closed as too slow', intIn(1024, 1 << 30), DEFAULT_WS_MAX_BACKPRESSURE_BYTES)
     .option('--ws-idle-timeout-s <n>', 'close a silent WebSocket after this (pings are automatic)', intIn(8, 3600), DEFAULT_WS_IDLE_TIMEOUT_S)
     .option('--idle-poll-ms <n>', 'poll period of the product-manager ring with nothing in flight', intIn(1, 1000), DEFAULT_IDLE_POLL_MS)
-    .option('--spin-window-ms <n>', 'poll every loop turn this long after the last command or reply', intIn(0, 1000), BUSY_SPIN_WINDOW_MS);
+    .option('--spin-window-ms <n>', 'poll every loop turn this long after the last command or reply', intIn(0, 1000), BUSY_SPIN_WINDOW_MS)
+    .option('--market-data-ring <path>', 'the publisher\'s marketdata.ring: serve market data (REST /marketdata/*, channels on the streams); env IMS_GATEWAY_MARKET_DATA_RING', env('IMS_GATEWAY_MARKET_DATA_RING'))
+    .option('--market-data-query-ring <path>', 'this gateway\'s query ring to the publisher (default <dir of --market-data-ring>/gateway-<id>-to-marketdata.ring)');
   program.parse([...argv], { from: 'user' });
   const o = program.opts();
   const gatewayId = o['gatewayId'] as number;
@@ -139,5 +145,9 @@ export function parseGatewayConfig(argv: readonly string[]): GatewayConfig {
     wsIdleTimeoutS: o['wsIdleTimeoutS'] as number,
     idlePollMs: o['idlePollMs'] as number,
     spinWindowMs: o['spinWindowMs'] as number,
+    marketDataRing: o['marketDataRing'] as string | undefined,
+    marketDataQueryRing:
+      (o['marketDataQueryRing'] as string | undefined) ??
+      (o['marketDataRing'] === undefined ? undefined : path.join(path.dirname(o['marketDataRing'] as string), `gateway-${gatewayId}-to-marketdata.ring`)),
   };
 }

@@ -16,6 +16,7 @@ import { streamBehavior, type StreamStats } from './order-stream';
 import { mountPortal } from './portal-routes';
 import { declare, type RouteDeclaration } from './route-spec';
 import { MARKET_DATA_STATUS } from './service-routes';
+import type { MarketDataSubscriptions } from './market-data-subscriptions';
 
 export interface Listening {
   readonly app: TemplatedApp;
@@ -33,9 +34,9 @@ function listen(app: TemplatedApp, host: string, port: number, what: string): Pr
   });
 }
 
-export async function startTradingListener(s: GatewayServices, decls: readonly RouteDeclaration[], streamStats: StreamStats): Promise<Listening> {
+export async function startTradingListener(s: GatewayServices, decls: readonly RouteDeclaration[], streamStats: StreamStats, marketData: MarketDataSubscriptions | null = null): Promise<Listening> {
   const app = uWS.App();
-  app.ws('/v1/stream', streamBehavior(s, streamStats));
+  app.ws('/v1/stream', streamBehavior(s, streamStats, marketData));
   mountPortal(app, s);
   const router = new HttpRouter({ log: s.log, gatekeeper: s.gatekeeper, auth: s.auth, limits: s.config });
   router.mount(app, decls);
@@ -64,8 +65,10 @@ export function marketDataPlaceholderRoutes(): RouteDeclaration[] {
   return [placeholder('book'), placeholder('trades'), placeholder('candles')];
 }
 
-export async function startMarketDataListener(s: GatewayServices, decls: readonly RouteDeclaration[]): Promise<Listening> {
+/** The public listener; with `marketData`, also the public WebSocket /v1/market-data/stream. */
+export async function startMarketDataListener(s: GatewayServices, decls: readonly RouteDeclaration[], marketData: MarketDataSubscriptions | null = null): Promise<Listening> {
   const app = uWS.App();
+  if (marketData !== null) app.ws('/v1/market-data/stream', marketData.publicBehavior());
   const router = new HttpRouter({ log: s.log, gatekeeper: s.gatekeeper, auth: null, limits: s.config });
   router.mount(app, decls);
   const { socket, port } = await listen(app, s.config.host, s.config.publicPort, 'market-data');

@@ -33,6 +33,9 @@ import { ReplyPoller } from './reply-poller';
 import { ReportRouter } from './report-router';
 import { serviceRoutes } from './service-routes';
 import { StreamRegistry } from './stream-registry';
+import { MarketDataFeed } from './market-data-feed';
+import { MarketDataService } from './market-data-routes';
+import { MarketDataSubscriptions } from './market-data-subscriptions';
 
 /** How often the accounts outbox is checked when no event woke the forwarder. */
 const OUTBOX_POLL_MS = 1_000;
@@ -73,20 +76,33 @@ async function run(config: GatewayConfig): Promise<void> {
   const reports = new ReportRouter(s);
   s.poller = new ReplyPoller(link, pending, reports.handle, reports.expired, { idlePollMs: config.idlePollMs, spinWindowMs: config.spinWindowMs });
 
+  // Market data, when the publisher's ring is configured (see market-data-feed.ts).
+  let feed: MarketDataFeed | null = null;
+  let mdService: MarketDataService | null = null;
+  let mdSubscriptions: MarketDataSubscriptions | null = null;
+  if (config.marketDataRing !== undefined && config.marketDataQueryRing !== undefined) {
+    feed = new MarketDataFeed(config.gatewayId, config.marketDataRing, config.marketDataQueryRing, catalog.list().map((p) => p.productId));
+    mdService = new MarketDataService(s, feed);
+    mdSubscriptions = new MarketDataSubscriptions(s, feed, config.wsMaxBackpressureBytes);
+  }
+  const marketDataHealth = (): Record<string, unknown> =>
+    mdService === null ? {} : { marketData: { status: 'served', ...mdService.status(), subscriptions: mdSubscriptions!.subscriptions, publicStreams: mdSubscriptions!.publicStreams, sent: mdSubscriptions!.sent, slowClosed: mdSubscriptions!.slowClosed } };
   const streamStats: StreamStats = { upgrades: 0, refused: 0, messages: 0, invalidMessages: 0 };
-  const extraHealth = (): Record<string, unknown> => ({ counters: { reports: { replies: reports.replies, intermediate: reports.intermediate, unsolicited: reports.unsolicited, duplicates: reports.duplicates }, streams: { ...streamStats, open: s.streams.size, pushed: s.streams.pushed, slowClosed: s.streams.slowClosed, undelivered: s.streams.undelivered }, rejected: s.gatekeeper.rejected, bugs: trading.router.bugs + publicListener.router.bugs } });
-  const tradingDecls = [...orderRoutes(s), ...accountRoutes(s), ...adminRoutes(s)];
+  const extraHealth = (): Record<string, unknown> => ({ counters: { reports: { replies: reports.replies, intermediate: reports.intermediate, unsolicited: reports.unsolicited, duplicates: reports.duplicates }, streams: { ...streamStats, open: s.streams.size, pushed: s.streams.pushed, slowClosed: s.streams.slowClosed, undelivered: s.streams.undelivered }, rejected: s.gatekeeper.rejected, bugs: trading.router.bugs + publicListener.router.bugs }, ...marketDataHealth() });
+  const mdRoutes = mdService === null ? [] : mdService.routes();
+  const tradingDecls = [...orderRoutes(s), ...accountRoutes(s), ...adminRoutes(s), ...mdRoutes];
   let tradingOpenApi = '';
   let publicOpenApi = '';
   const info = { title: 'IMS gateway', version: '1', description: 'Inventory exchange: order entry (REST and WebSocket), accounts and administration. Prices are decimal strings, quantities integers, times epoch milliseconds.' };
   const allTrading = [...serviceRoutes(s, 'trading', () => tradingOpenApi, extraHealth), ...tradingDecls];
-  const allPublic = [...serviceRoutes(s, 'market-data', () => publicOpenApi, extraHealth), ...marketDataPlaceholderRoutes()];
+  const allPublic = [...serviceRoutes(s, 'market-data', () => publicOpenApi, extraHealth), ...(mdService === null ? marketDataPlaceholderRoutes() : mdRoutes)];
   tradingOpenApi = JSON.stringify(buildOpenApi(allTrading, info));
   publicOpenApi = JSON.stringify(buildOpenApi(allPublic, { ...info, title: 'IMS gateway (public market data)' }));
 
-  const trading = await startTradingListener(s, allTrading, streamStats);
-  const publicListener = await startMarketDataListener(s, allPublic);
+  const trading = await startTradingListener(s, allTrading, streamStats, mdSubscriptions);
+  const publicListener = await startMarketDataListener(s, allPublic, mdSubscriptions);
   s.poller.start();
+  feed?.start();
 
   let outboxTimer: NodeJS.Timeout | null = null;
   let forwarding = false;
@@ -113,7 +129,7 @@ async function run(config: GatewayConfig): Promise<void> {
   }
 
   log.info(
-    { event: 'gateway-ready', tradingPort: trading.port, publicPort: publicListener.port, toPm: config.toPmRing, fromPm: config.fromPmRing, epoch: link.epoch, products: catalog.size, accountsStore: accounts.store.description },
+    { event: 'gateway-ready', tradingPort: trading.port, publicPort: publicListener.port, toPm: config.toPmRing, fromPm: config.fromPmRing, marketData: config.marketDataRing ?? null, epoch: link.epoch, products: catalog.size, accountsStore: accounts.store.description },
     'gateway ready',
   );
 
@@ -126,6 +142,7 @@ async function run(config: GatewayConfig): Promise<void> {
     s.streams.closeAll();
     if (outboxTimer !== null) clearInterval(outboxTimer);
     s.poller.stop();
+    feed?.stop();
     const finish = async (): Promise<void> => {
       if (config.forwardAccountEvents) await accounts.releaseOutboxLease(holder).catch(() => undefined);
       link.close();

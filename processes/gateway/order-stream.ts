@@ -34,6 +34,7 @@ import type { PendingWaiter } from './pending-requests';
 import type { ExecutionReportValue } from './pm-link';
 import { parseJsonBody, Validator } from './schema-validation';
 import { CLOSE_POLICY, type Stream, type StreamUserData } from './stream-registry';
+import { MarketDataSubscriptions } from './market-data-subscriptions';
 
 const envelope = new Validator(StreamEnvelope, 'message');
 const placeMessage = new Validator(StreamPlace, 'place message');
@@ -85,7 +86,8 @@ export interface StreamStats {
   invalidMessages: number;
 }
 
-export function streamBehavior(s: GatewayServices, stats: StreamStats): WebSocketBehavior<StreamUserData> {
+/** `marketData`: when market data is served, subscribe/unsubscribe/resync messages go there. */
+export function streamBehavior(s: GatewayServices, stats: StreamStats, marketData: MarketDataSubscriptions | null = null): WebSocketBehavior<StreamUserData> {
   const refuse = (res: HttpResponse, f: ApiFailure): void => {
     stats.refused++;
     res.cork(() => {
@@ -170,6 +172,7 @@ export function streamBehavior(s: GatewayServices, stats: StreamStats): WebSocke
       // parseJsonBody decodes (a copy) before this callback returns: uWS neuters `message` after it.
       const parsed = parseJsonBody(new Uint8Array(message));
       if (parsed instanceof ApiFailure) return answerError(s, stats, ws, null, parsed);
+      if (marketData !== null && MarketDataSubscriptions.handles(parsed)) return marketData.handleMessage(ws as never, parsed);
       const head = envelope.validate(parsed);
       if (head instanceof ApiFailure) {
         const rid = typeof parsed === 'object' && parsed !== null && typeof (parsed as { requestId?: unknown }).requestId === 'string' ? ((parsed as { requestId: string }).requestId.slice(0, 64)) : null;
@@ -207,6 +210,7 @@ export function streamBehavior(s: GatewayServices, stats: StreamStats): WebSocke
     close: (ws: Stream): void => {
       const ud = ws.getUserData();
       ud.closed = true;
+      marketData?.removeAll(ws as never);
       s.streams.remove(ws);
       s.gatekeeper.closeStream(ud.ip);
     },

@@ -10,77 +10,27 @@
 import { Engine } from '../matching-engine/engine';
 import type { EngineSink } from '../matching-engine/engine-sink';
 import { stateHashHex } from '../matching-engine/state-encoding';
+import { applyEngineCommand, isEngineCommand } from '../matching-engine/journal-commands';
 import { getI64 } from '../../bus/journal-format';
 import { decode } from '../../bus/codec';
 import {
-  AmendOrder,
   BookLevelChanged,
-  CancelOrder,
-  DelistProduct,
   EngineCheckpoint,
   Fill,
-  HaltProduct,
   JOURNAL_HEADER_BYTES,
   JournalHeader,
-  ListProduct,
   messageByTypeId,
-  NewOrder,
   OrderAccepted,
   OrderAmended,
   OrderCanceled,
   OrderExpired,
   OrderRejected,
-  ResumeProduct,
-  TradingDayClose,
 } from '../../bus/schema';
 import { isEngineOutput } from './exactly-once';
 
-const ENGINE_COMMANDS = new Set<number>([NewOrder.typeId, CancelOrder.typeId, AmendOrder.typeId, ListProduct.typeId, HaltProduct.typeId, ResumeProduct.typeId, DelistProduct.typeId, TradingDayClose.typeId]);
-
-/** Journal entries the matching engine applies. */
-export function isEngineCommand(typeId: number): boolean {
-  return ENGINE_COMMANDS.has(typeId);
-}
-
-/**
- * Applies one journal entry (payload offset = journal header) to an engine when it is an engine
- * command; returns false for every other entry.
- */
-export function applyEngineCommand(e: Engine, typeId: number, view: DataView, offset: number): boolean {
-  const seq = getI64(view, offset + JournalHeader.o.seq);
-  const ts = getI64(view, offset + JournalHeader.o.timestampUs);
-  const body = offset + JOURNAL_HEADER_BYTES;
-  const i64 = (o: number): number => getI64(view, body + o);
-  const u32 = (o: number): number => view.getUint32(body + o, true);
-  switch (typeId) {
-    case NewOrder.typeId:
-      e.newOrder(seq, ts, i64(NewOrder.o.orderId), u32(NewOrder.o.accountId), u32(NewOrder.o.productId), view.getUint8(body + NewOrder.o.side), i64(NewOrder.o.price), i64(NewOrder.o.quantity), view.getUint8(body + NewOrder.o.timeInForce), view.getUint8(body + NewOrder.o.flags));
-      return true;
-    case CancelOrder.typeId:
-      e.cancel(seq, ts, i64(CancelOrder.o.orderId), u32(CancelOrder.o.accountId));
-      return true;
-    case AmendOrder.typeId:
-      e.amend(seq, ts, i64(AmendOrder.o.orderId), u32(AmendOrder.o.accountId), i64(AmendOrder.o.newPrice), i64(AmendOrder.o.newQuantity));
-      return true;
-    case ListProduct.typeId:
-      e.listProduct(seq, ts, u32(ListProduct.o.productId), i64(ListProduct.o.tickSize), i64(ListProduct.o.lotSize), view.getUint8(body + ListProduct.o.selfTradePolicy));
-      return true;
-    case HaltProduct.typeId:
-      e.haltProduct(seq, ts, u32(HaltProduct.o.productId));
-      return true;
-    case ResumeProduct.typeId:
-      e.resumeProduct(seq, ts, u32(ResumeProduct.o.productId));
-      return true;
-    case DelistProduct.typeId:
-      e.delistProduct(seq, ts, u32(DelistProduct.o.productId));
-      return true;
-    case TradingDayClose.typeId:
-      e.closeTradingDay(seq, ts, u32(TradingDayClose.o.tradingDay));
-      return true;
-    default:
-      return false;
-  }
-}
+// The journal-entry -> Engine-call mapping lives with the engine process, so the live engine and
+// this audit read every command the same way; re-exported for the tools and tests that import it here.
+export { applyEngineCommand, isEngineCommand };
 
 /** Most mismatches listed in a report (the count is always exact). */
 export const MAX_MISMATCHES_LISTED = 20;

@@ -283,7 +283,7 @@ export class Sequencer implements Parker {
           getI64(view, p + J_SOURCE_SEQ),
           view.getUint32(p + J_EPOCH, true),
           inSeqAt >= 0 ? getI64(view, body + inSeqAt) : 0,
-          inSeqAt >= 0 ? view.getUint16(body + ENGINE_OUT_INDEX_OFFSET[typeId]!, true) : 0,
+          inSeqAt >= 0 ? view.getUint32(body + ENGINE_OUT_INDEX_OFFSET[typeId]!, true) : 0,
         );
         if (typeId === TypeId.TradingDayOpen) tradingDay = view.getUint32(body + TRADING_DAY_OPEN_DAY, true);
         else if (typeId === TypeId.TradingDayClose) tradingDay = 0;
@@ -496,7 +496,7 @@ export class Sequencer implements Parker {
     const body = payload + INPUT_HEADER_BYTES;
     const inSeqAt = ENGINE_OUT_IN_SEQ_OFFSET[typeId]!;
     const inSeq = inSeqAt >= 0 ? getI64(view, body + inSeqAt) : 0;
-    const outIndex = inSeqAt >= 0 ? view.getUint16(body + ENGINE_OUT_INDEX_OFFSET[typeId]!, true) : 0;
+    const outIndex = inSeqAt >= 0 ? view.getUint32(body + ENGINE_OUT_INDEX_OFFSET[typeId]!, true) : 0;
     const exactlyOnce = this.exactlyOnce;
     const verdict = exactlyOnce.check(typeId, sourceId, sourceSeq, epoch, inSeq, outIndex, this.writer.headSeq);
     if (verdict !== Verdict.ACCEPT) {

@@ -3,13 +3,19 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { RingFile } from '../bus/ring';
+import { DEMO_PRODUCTS } from '../processes/control/demo-products';
+import { formatFailoverDrillReport, runEngineFailoverDrill } from '../processes/drills/engine-failover';
+import { formatPmFailoverDrillReport, runPmFailoverDrill } from '../processes/drills/pm-failover';
+import { readPmStatus } from '../processes/product-manager/pm-status';
+import { formatEngineStatus, readEngineStatus, type EngineStatusReport } from '../processes/matching-engine/engine-status';
 import { journalArchive, journalReplay, journalStatus, journalTail, journalVerify } from '../processes/sequencer/journal-tools';
 import { configCheckCommand, systemdInstallCommand } from '../processes/operations/operator-commands';
 import { Supervisor } from '../processes/supervisor/supervisor';
 import { cpusOf, pidAlive, readRunState, type RunState } from '../processes/supervisor/run-state';
-import { buildTopology, type Profile, type TopologyKind } from '../processes/supervisor/topology';
+import { buildTopology, defaultLeaseTimeoutMs, type Profile, type TopologyKind } from '../processes/supervisor/topology';
 
 const PACKAGE_ROOT = findPackageRoot(__dirname);
 
@@ -68,6 +74,8 @@ interface StatusReport {
   processes: Array<{ name: string; pid: number; alive: boolean; cpus: number[]; status: string; restarts: number; lastExit: string | null }>;
   rings: Array<{ name: string; tail: number; records: number; producerPid: number; consumers: Array<{ name: string; position: number; lag: number; gating: boolean; alive: boolean; lapped: number }> }>;
   journal: ReturnType<typeof journalStatus>;
+  engines: EngineStatusReport | null;
+  productManagers: ReturnType<typeof readPmStatus> | null;
 }
 
 export function collectStatus(state: RunState): StatusReport {
@@ -95,6 +103,8 @@ export function collectStatus(state: RunState): StatusReport {
     }),
     rings,
     journal: fs.existsSync(path.join(state.runDir, 'journal.status')) ? journalStatus(path.join(state.runDir, 'journal.status')) : null,
+    engines: fs.existsSync(path.join(state.runDir, 'engine.lease')) ? readEngineStatus(state.runDir) : null,
+    productManagers: fs.existsSync(path.join(state.runDir, 'pm.lease')) ? readPmStatus(state.runDir) : null,
   };
 }
 
@@ -118,6 +128,19 @@ function printStatus(s: StatusReport): void {
     out.push('');
     out.push(`journal: ${j.state}, ${j.durability}, head ${j.headSeq}, durable ${j.durableSeq}, visible ${j.visibleSeq}, engine epoch ${j.engineEpoch}, fsync avg ${j.syncAvgUs} µs max ${j.maxSyncUs} µs${j.fault ? `, FAULT: ${j.fault}` : ''}`);
     for (const c of j.consumers) out.push(`  ${c.name.padEnd(22)} last seq ${String(c.lastSeq).padStart(12)}  lag ${String(c.lagEntries).padStart(8)} entries  (${c.mode})`);
+  }
+  if (s.engines !== null) {
+    out.push('');
+    out.push(formatEngineStatus(s.engines));
+  }
+  const pms = s.productManagers;
+  if (pms !== null) {
+    out.push('');
+    out.push(`product managers: leader ${pms.leader ?? 'NONE'}, epoch ${pms.lease?.epoch ?? '-'}`);
+    for (const i of pms.instances) {
+      if (i === null) continue;
+      out.push(`  pm-${i.instance}: ${i.role}, epoch ${i.epoch}, last seq ${i.lastSeq}, in flight ${i.inFlight}, state hash ${i.stateHash} at seq ${i.hashSeq}`);
+    }
   }
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -160,10 +183,36 @@ export function buildProgram(): Command {
     .addOption(new Option('--topology <kind>', 'exchange (the trading system) or exercise (a bus load with no trading)').choices(['exchange', 'exercise']).default('exchange'))
     .option('--exercise-rate <n>', 'records/s the bus exerciser publishes (exercise topology)', nonNegativeInt, 1000)
     .option('--cores <n>', 'plan for this many cores (default: this machine)', nonNegativeInt)
-    .action((o: InstanceOptions & { exerciseRate: number; cores?: number; profile: Profile; topology: TopologyKind }) => {
+    .option('--gateways <n>', 'gateway processes', nonNegativeInt, 1)
+    .option('--trading-port <n>', 'trading listener of gateway 1 (kiosk portal, REST, WebSocket; 0 = any free port)', nonNegativeInt, Number(process.env['IMS_GATEWAY_TRADING_PORT'] ?? 8080))
+    .option('--public-port <n>', 'public market-data listener of gateway 1 (0 = any free port)', nonNegativeInt, Number(process.env['IMS_GATEWAY_PUBLIC_PORT'] ?? 8081))
+    .option('--products <file>', 'product list JSON for the gateways (the demo profile writes its own)')
+    .action((o: InstanceOptions & { exerciseRate: number; cores?: number; profile: Profile; topology: TopologyKind; gateways: number; tradingPort: number; publicPort: number; products?: string }) => {
       const runDir = runDirOf(o);
       const dataDir = dataDirOf(o);
-      const topology = buildTopology({ kind: o.topology, runDir, dataDir, profile: o.profile, exerciseRate: o.exerciseRate });
+      let productsFile = o.products;
+      if (productsFile === undefined && o.profile === 'demo') {
+        fs.mkdirSync(dataDir, { recursive: true });
+        productsFile = path.join(dataDir, 'products.json');
+        fs.writeFileSync(productsFile, JSON.stringify({ priceDecimals: 2, products: DEMO_PRODUCTS.map(({ referencePrice: _r, ...p }) => p) }, null, 1));
+      }
+      if (o.topology === 'exchange' && productsFile === undefined) {
+        process.stderr.write('ims start: the production profile needs --products <file> (the product list the gateways validate against)\n');
+        process.exitCode = 2;
+        return;
+      }
+      const topology = buildTopology({
+        kind: o.topology,
+        runDir,
+        dataDir,
+        profile: o.profile,
+        exerciseRate: o.exerciseRate,
+        gateways: Math.max(1, o.gateways),
+        leaseTimeoutMs: Number(process.env['IMS_LEASE_TIMEOUT_MS'] ?? defaultLeaseTimeoutMs(o.cores ?? os.availableParallelism())),
+        tradingPort: o.tradingPort,
+        publicPort: o.publicPort,
+        ...(productsFile !== undefined ? { productsFile } : {}),
+      });
       const supervisor = new Supervisor({
         instance: o.instance,
         runDir,
@@ -243,6 +292,25 @@ export function buildProgram(): Command {
     .option('--env-file <file>', 'EnvironmentFile (default <prefix>/etc/ims.env)')
     .action((o: { prefix: string; file?: string; dir: string; envFile?: string }) => {
       process.exitCode = systemdInstallCommand({ prefix: o.prefix, file: o.file, dir: o.dir, env: process.env, ...(o.envFile !== undefined ? { envFile: o.envFile } : {}) });
+    });
+
+  const drill = program.command('drill').description('failover drills against a running instance under load');
+  withInstance(drill.command('failover'))
+    .description('SIGKILL the hot matching engine, time the takeover, and audit the journal (no gap, no duplicate, equals a clean replay)')
+    .option('--wait-for-restart <ms>', 'wait for the killed engine to come back as the warm', nonNegativeInt, 10_000)
+    .action(async (o: InstanceOptions & { waitForRestart: number }) => {
+      const report = await runEngineFailoverDrill({ runDir: runDirOf(o), waitForRestartMs: o.waitForRestart });
+      process.stdout.write(formatFailoverDrillReport(report) + '\n');
+      process.exitCode = report.ok ? 0 : 1;
+    });
+
+  withInstance(drill.command('pm-failover'))
+    .description('SIGKILL the hot product manager, time the takeover, audit the journal and compare the new leader\'s state hash with a replay')
+    .option('--wait-for-restart <ms>', 'wait for the killed instance to come back as the warm', nonNegativeInt, 10_000)
+    .action(async (o: InstanceOptions & { waitForRestart: number }) => {
+      const report = await runPmFailoverDrill({ runDir: runDirOf(o), waitForRestartMs: o.waitForRestart });
+      process.stdout.write(formatPmFailoverDrillReport(report) + '\n');
+      process.exitCode = report.ok ? 0 : 1;
     });
 
   const journal = program.command('journal').description('read, verify and archive the journal (the event store)');

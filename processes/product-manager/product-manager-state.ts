@@ -58,11 +58,12 @@
 // apply (unknown account, not enough available, a value out of range) changes nothing, and
 // lastApplyResult says why, identically on every replica.
 //
-// ## Wiring (the process loop, processes/product-manager/main.ts)
+// ## Wiring (the process loop: product-manager-process.ts, run by main.ts)
 //
 //  1. Restore the newest good snapshot (or start empty) and apply the journal after it, before the
-//     first check. After a takeover (a new epoch), apply the journal up to the sequencer's fence
-//     first too: a command the old instance sent may still be journaled after it.
+//     first check. After a takeover (a new epoch), first wait until the sequencer has drained the
+//     old leader's input ring and apply the journal to its end: a command the old instance sent may
+//     still be journaled after it (its order ids and holds must be known before the next check).
 //  2. Gateway ring → checkXCommand(view, body). 0: forward the (completed) body to the sequencer
 //     with InputHeader {sourceId: state.sourceId, epoch: state.epoch}; if it cannot be written,
 //     abandonNewestInFlight(). CHECK_DUPLICATE: reply executionReportFor(account, lastOrderId).

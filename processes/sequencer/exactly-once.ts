@@ -18,11 +18,25 @@
 // the outputs the hot did not: no gap, no duplicate. The epoch is raised as soon as a higher one
 // is seen, even on an output that is then skipped as a duplicate: the new hot has spoken.
 //
+// Fenced source groups (the product-manager pair, PRODUCT_MANAGER_A and _B): the two instances
+// write under different source ids, each numbering its own inputs, but only the leader of the pair
+// may be sequenced. Every input from a group member carries the writer's epoch (from the shared
+// leader lease, bus/leader-lease.ts); the highest epoch seen from ANY member of the group fences
+// lower ones from every member (`stale-epoch-rejected`), exactly as for engine outputs: a paused old
+// leader that wakes up after its standby took over cannot get a command journaled. The epoch is
+// raised as soon as it is seen, before the per-source sourceSeq check.
+//
 // The state is rebuilt from the journal at start (replay() each entry), so a restart of the
-// sequencer changes nothing. Nothing here allocates per input.
+// sequencer changes nothing — with one bound: the segment header has a field for the engine epoch
+// only, so a group's epoch is rebuilt from the frames of the newest segment, and is 0 after a
+// restart until the group's next input when that segment holds none of the group's entries. The
+// product manager does not rely on the fence alone: a standby taking over kills the old leader
+// (single machine) and waits until the sequencer has drained both instances' input rings before it
+// writes anything (processes/product-manager/README.md). Nothing here allocates per input.
 
 import { MAX_SOURCES } from '../../bus/journal-format';
 import { MESSAGES } from '../../bus/schema';
+import { SourceId } from '../../bus/source-ids';
 
 export const Verdict = { ACCEPT: 0, DUPLICATE: 1, STALE_EPOCH: 2, INVALID: 3 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
@@ -45,11 +59,20 @@ export function isEngineOutput(typeId: number): boolean {
   return ENGINE_OUT_IN_SEQ_OFFSET[typeId]! >= 0;
 }
 
+/** Source ids whose members fence each other by epoch: a hot/warm pair that writes commands. */
+export const FENCED_SOURCE_GROUPS: ReadonlyArray<readonly number[]> = [[SourceId.PRODUCT_MANAGER_A, SourceId.PRODUCT_MANAGER_B]];
+/** Bound on fenced groups (each is one epoch word). */
+export const MAX_FENCED_GROUPS = 8;
+const NO_GROUP = -1;
+
 export class ExactlyOnce {
   /** Last sourceSeq taken per source id (0 = none yet). */
   private readonly last = new Float64Array(SOURCE_IDS);
   /** The source's row in `ids` and the per-source counters, or -1. */
   private readonly slotOf = new Int32Array(SOURCE_IDS).fill(-1);
+  /** Fenced group of each source id (NO_GROUP for most), and the highest epoch seen per group. */
+  private readonly groupOf = new Int8Array(SOURCE_IDS).fill(NO_GROUP);
+  private readonly groupEpochs = new Float64Array(MAX_FENCED_GROUPS);
   /** Source ids in the order first seen; bounded by MAX_SOURCES (what a segment header holds). */
   readonly ids: number[] = [];
   readonly duplicatesBySlot = new Float64Array(MAX_SOURCES);
@@ -70,6 +93,24 @@ export class ExactlyOnce {
   /** Set by check() when it accepted an input after a gap: what was expected. */
   gapExpected = 0;
   lastCheckWasGap = false;
+
+  constructor(fencedGroups: ReadonlyArray<readonly number[]> = FENCED_SOURCE_GROUPS) {
+    if (fencedGroups.length > MAX_FENCED_GROUPS) throw new RangeError(`at most ${MAX_FENCED_GROUPS} fenced source groups, got ${fencedGroups.length}`);
+    fencedGroups.forEach((members, group) => {
+      for (const sourceId of members) {
+        if (!(Number.isInteger(sourceId) && sourceId >= 0 && sourceId < SOURCE_IDS) || this.groupOf[sourceId] !== NO_GROUP) {
+          throw new RangeError(`fenced source groups: source id ${sourceId} is out of range or in two groups`);
+        }
+        this.groupOf[sourceId] = group;
+      }
+    });
+  }
+
+  /** The highest epoch seen from the fenced group `sourceId` belongs to (0: none, or not fenced). */
+  groupEpoch(sourceId: number): number {
+    const group = this.groupOf[sourceId]!;
+    return group === NO_GROUP ? 0 : this.groupEpochs[group]!;
+  }
 
   /** Starts from a segment header's snapshot (the state before that segment). */
   restore(snapshot: { engineEpoch: number; lastOutInSeq: number; lastOutIndex: number; sources: ReadonlyArray<{ sourceId: number; lastSourceSeq: number }> }): void {
@@ -111,6 +152,13 @@ export class ExactlyOnce {
       }
       return Verdict.ACCEPT;
     }
+    const group = this.groupOf[sourceId]!;
+    if (group !== NO_GROUP) {
+      const fence = this.groupEpochs[group]!;
+      if (epoch < fence) return this.reject(Verdict.STALE_EPOCH, slot);
+      // A higher epoch fences the group's old leader from now on, whatever happens to this input.
+      if (epoch > fence) this.groupEpochs[group] = epoch;
+    }
     const last = this.last[sourceId]!;
     if (sourceSeq <= last) return this.reject(Verdict.DUPLICATE, slot);
     if (sourceSeq > last + 1) {
@@ -139,7 +187,10 @@ export class ExactlyOnce {
       if (epoch > this.engineEpoch) this.engineEpoch = epoch;
       this.lastOutInSeq = inSeq;
       this.lastOutIndex = outIndex;
+      return;
     }
+    const group = this.groupOf[sourceId]!;
+    if (group !== NO_GROUP && epoch > this.groupEpochs[group]!) this.groupEpochs[group] = epoch;
   }
 
   sources(): Array<{ sourceId: number; lastSourceSeq: number }> {

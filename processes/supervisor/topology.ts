@@ -48,6 +48,24 @@ export interface TopologyOptions {
   readonly profile: Profile;
   /** Records per second the bus exerciser publishes (exercise topology). */
   readonly exerciseRate: number;
+  /** Gateway processes (each with its own rings to and from the product manager). */
+  readonly gateways?: number;
+  /** Trading and public listener ports of gateway 1 (0 = any free port; gateway n uses port + n - 1). */
+  readonly tradingPort?: number;
+  readonly publicPort?: number;
+  /** The product list the gateways validate against (JSON, see processes/gateway/product-catalog.ts). */
+  readonly productsFile?: string;
+  /** How long a silent hot engine or product manager is given before its warm twin takes over. */
+  readonly leaseTimeoutMs?: number;
+}
+
+/**
+ * The hot/warm lease bound for a machine of `cores` cores. 50 ms (the engine issue's figure) needs
+ * cores to spare: on 2 shared cores a busy start-up stalls an event loop past 50 ms and the warm
+ * takes over for nothing (safe, but a needless failover). 500 ms there.
+ */
+export function defaultLeaseTimeoutMs(cores: number): number {
+  return cores >= 4 ? 50 : 500;
 }
 
 export const DEMO_RING_BYTES = 1 << 20;
@@ -68,9 +86,15 @@ function sequencerInput(name: string): RingSpec {
 
 /** The trading exchange: what `npm start` runs. */
 function exchangeTopology(o: TopologyOptions): Topology {
-  const inputs = ['control-to-sequencer', 'accounts-to-sequencer'];
+  const gateways = o.gateways ?? 1;
+  const lease = ['--lease-timeout-ms', String(o.leaseTimeoutMs ?? 50)];
+  const inputs = ['pm-a-to-sequencer', 'pm-b-to-sequencer', 'engine-a-out', 'engine-b-out', 'control-to-sequencer', 'accounts-to-sequencer'];
   // The supervisor makes the journal ring too, so readers that start before the sequencer find it.
   const rings: RingSpec[] = [...inputs.map(sequencerInput), { name: 'journal', capacityBytes: JOURNAL_RING_BYTES, maxConsumers: JOURNAL_RING_CONSUMERS, consumers: [] }];
+  for (let n = 1; n <= gateways; n++) {
+    rings.push({ name: `gw${n}-to-pm`, capacityBytes: INPUT_RING_BYTES, maxConsumers: 2, consumers: [{ name: 'pm', gating: true }] });
+    rings.push({ name: `pm-to-gw${n}`, capacityBytes: INPUT_RING_BYTES, maxConsumers: 2, consumers: [{ name: 'gateway', gating: true }] });
+  }
   const durability = o.profile === 'demo' ? 'async' : 'fsync';
   const processes: ProcessSpec[] = [
     {
@@ -87,11 +111,40 @@ function exchangeTopology(o: TopologyOptions): Topology {
       ],
       group: 'critical',
     },
+    { name: 'engine-a', script: 'dist/processes/matching-engine/main.js', args: ['--instance', 'a', '--run-dir', o.runDir, '--data-dir', o.dataDir, ...lease], group: 'critical' },
+    { name: 'engine-b', script: 'dist/processes/matching-engine/main.js', args: ['--instance', 'b', '--run-dir', o.runDir, '--data-dir', o.dataDir, ...lease], group: 'engine-warm' },
+    { name: 'pm-a', script: 'dist/processes/product-manager/main.js', args: ['--instance', 'a', '--run-dir', o.runDir, '--gateways', String(gateways), ...lease], group: 'edge' },
+    { name: 'pm-b', script: 'dist/processes/product-manager/main.js', args: ['--instance', 'b', '--run-dir', o.runDir, '--gateways', String(gateways), ...lease], group: 'background' },
     { name: 'control', script: 'dist/processes/control/main.js', args: ['--run-dir', o.runDir, '--data-dir', o.dataDir, '--profile', o.profile], group: 'background' },
+    { name: 'market-data', script: 'dist/processes/market-data/main.js', args: ['--run-dir', o.runDir, '--data-dir', o.dataDir, '--gateways', String(gateways)], group: 'background' },
   ];
+  const tradingPort = o.tradingPort ?? 8080;
+  const publicPort = o.publicPort ?? 8081;
+  for (let n = 1; n <= gateways; n++) {
+    const port = (base: number): string => String(base === 0 ? 0 : base + n - 1);
+    processes.push({
+      name: `gateway-${n}`,
+      script: 'dist/processes/gateway/main.js',
+      args: [
+        '--gateway-id', String(n),
+        '--trading-port', port(tradingPort),
+        '--public-port', port(publicPort),
+        '--to-pm', ringPath(o.runDir, `gw${n}-to-pm`),
+        '--from-pm', ringPath(o.runDir, `pm-to-gw${n}`),
+        '--consumer-name', 'gateway',
+        '--data-dir', o.dataDir,
+        // The control process relays the accounts outbox (exactly once, by outbox id).
+        '--no-forward-account-events',
+        '--market-data-ring', ringPath(o.runDir, 'marketdata'),
+        ...(o.productsFile !== undefined ? ['--products', o.productsFile] : []),
+      ],
+      group: 'edge',
+    });
+  }
   const banner = [
     `profile ${o.profile}: journal durability ${durability}${durability === 'async' ? ' (fsync at most 20 ms after each write: a power loss can lose that window; production runs fsync)' : ' (group commit: nothing is acknowledged before it is on disk)'}`,
     `data in ${o.dataDir}`,
+    ...(tradingPort !== 0 ? [`kiosk portal and REST API: http://localhost:${tradingPort}/  (admin dashboard: /admin, API: /openapi.json)`, `public market data: http://localhost:${publicPort}/`] : []),
   ];
   return { rings, processes, banner };
 }

@@ -76,6 +76,9 @@ export const JOURNAL_RING_BYTES = 1 << 26;
 /** Journal readers: two engines, two product managers, market data, reporter, control, and tools. */
 export const JOURNAL_RING_CONSUMERS = 16;
 
+/** Commands between engine checkpoints (state-hash comparisons of hot and warm). */
+export const ENGINE_CHECKPOINT_EVERY = 1000;
+
 export function ringPath(runDir: string, name: string): string {
   return path.join(runDir, `${name}.ring`);
 }
@@ -88,6 +91,8 @@ function sequencerInput(name: string): RingSpec {
 function exchangeTopology(o: TopologyOptions): Topology {
   const gateways = o.gateways ?? 1;
   const lease = ['--lease-timeout-ms', String(o.leaseTimeoutMs ?? 50)];
+  // Hot and warm compare state hashes at every checkpoint; both must use the same interval.
+  const checkpoints = ['--checkpoint-every', String(ENGINE_CHECKPOINT_EVERY)];
   const inputs = ['pm-a-to-sequencer', 'pm-b-to-sequencer', 'engine-a-out', 'engine-b-out', 'control-to-sequencer', 'accounts-to-sequencer'];
   // The supervisor makes the journal ring too, so readers that start before the sequencer find it.
   const rings: RingSpec[] = [...inputs.map(sequencerInput), { name: 'journal', capacityBytes: JOURNAL_RING_BYTES, maxConsumers: JOURNAL_RING_CONSUMERS, consumers: [] }];
@@ -111,8 +116,8 @@ function exchangeTopology(o: TopologyOptions): Topology {
       ],
       group: 'critical',
     },
-    { name: 'engine-a', script: 'dist/processes/matching-engine/main.js', args: ['--instance', 'a', '--run-dir', o.runDir, '--data-dir', o.dataDir, ...lease], group: 'critical' },
-    { name: 'engine-b', script: 'dist/processes/matching-engine/main.js', args: ['--instance', 'b', '--run-dir', o.runDir, '--data-dir', o.dataDir, ...lease], group: 'engine-warm' },
+    { name: 'engine-a', script: 'dist/processes/matching-engine/main.js', args: ['--instance', 'a', '--run-dir', o.runDir, '--data-dir', o.dataDir, ...lease, ...checkpoints], group: 'critical' },
+    { name: 'engine-b', script: 'dist/processes/matching-engine/main.js', args: ['--instance', 'b', '--run-dir', o.runDir, '--data-dir', o.dataDir, ...lease, ...checkpoints], group: 'engine-warm' },
     { name: 'pm-a', script: 'dist/processes/product-manager/main.js', args: ['--instance', 'a', '--run-dir', o.runDir, '--gateways', String(gateways), ...lease], group: 'edge' },
     { name: 'pm-b', script: 'dist/processes/product-manager/main.js', args: ['--instance', 'b', '--run-dir', o.runDir, '--gateways', String(gateways), ...lease], group: 'background' },
     { name: 'control', script: 'dist/processes/control/main.js', args: ['--run-dir', o.runDir, '--data-dir', o.dataDir, '--profile', o.profile], group: 'background' },

@@ -70,7 +70,8 @@ t.test('a live instance under load: ring lag gauges present, valid text, values 
   inst.start();
   await until('the exercise ring to carry records', () => {
     const s = fs.existsSync(path.join(inst.runDir, 'supervisor.json')) ? inst.status() : null;
-    return s?.rings?.[0]?.records > 100 && s.processes.every((p: { alive: boolean }) => p.alive);
+    // A process is alive before it has attached to its ring slot: wait for both.
+    return s?.rings?.[0]?.records > 100 && s.processes.every((p: { alive: boolean }) => p.alive) && s.rings[0].consumers.every((c: { alive: boolean }) => c.alive);
   });
   const server = await startMetricsServer({ runDir: inst.runDir, port: 0 });
   t.teardown(() => server.close());

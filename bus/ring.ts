@@ -215,17 +215,25 @@ const SLEEPERS_INDEX = CONSUMER_SLEEPERS_OFFSET >> 2;
 const PRODUCER_SLEEPING_INDEX = PRODUCER_SLEEPING_OFFSET >> 2;
 const PROGRESS_INDEX = PROGRESS_OFFSET >> 2;
 
+function throwPayloadOutOfRange(ring: RingFile, payloadBytes: number): never {
+  throw new RangeError(`ring ${ring.path}: payload of ${payloadBytes} bytes; records carry 0..${ring.maxPayload}`);
+}
+
 /**
  * The one writer of a ring. Claim records (zero-copy: write the payload straight into the ring at
  * the returned offset), then commit the batch with one atomic store.
  */
 export class RingProducer {
   readonly ring: RingFile;
-  private claimed: number;
-  private published: number;
+  /**
+   * claimed, published and cachedMin (the lowest gating consumer position seen last time we
+   * looked: Agrona's cached limit), as u32 words. They live in a typed array, not in fields:
+   * positions pass 2^31 after 2 GiB of records, and a field then holding such a number makes V8
+   * deoptimize tryClaim/commit and keep the fields as boxed doubles, ~1.5x slower from then on
+   * (npm run bench:bus).
+   */
+  private readonly positions = new Uint32Array(3);
   private pendingRecords = 0;
-  /** The lowest gating consumer position seen last time we looked (Agrona's cached limit). */
-  private cachedMin: number;
   private readonly batchLimit: number;
 
   constructor(ring: RingFile) {
@@ -247,6 +255,25 @@ export class RingProducer {
     this.batchLimit = ring.capacity / 4;
   }
 
+  private get claimed(): number {
+    return this.positions[0]!;
+  }
+  private set claimed(position: number) {
+    this.positions[0] = position;
+  }
+  private get published(): number {
+    return this.positions[1]!;
+  }
+  private set published(position: number) {
+    this.positions[1] = position;
+  }
+  private get cachedMin(): number {
+    return this.positions[2]!;
+  }
+  private set cachedMin(position: number) {
+    this.positions[2] = position;
+  }
+
   /** The position after the last committed record. */
   get position(): number {
     return this.published;
@@ -258,10 +285,10 @@ export class RingProducer {
    * and retry later). One uncommitted batch is bounded to a quarter of the ring.
    */
   tryClaim(typeId: number, version: number, payloadBytes: number): number {
+    // Cold paths live in other functions: V8 inlines tryClaim into the caller's loop only while
+    // its bytecode stays under --max-inlined-bytecode-size (460 bytes).
     const ring = this.ring;
-    if (!(payloadBytes >= 0 && payloadBytes <= ring.maxPayload)) {
-      throw new RangeError(`ring ${ring.path}: payload of ${payloadBytes} bytes; records carry 0..${ring.maxPayload}`);
-    }
+    if (!(payloadBytes >= 0 && payloadBytes <= ring.maxPayload)) throwPayloadOutOfRange(ring, payloadBytes);
     const length = RECORD_HEADER_BYTES + payloadBytes;
     const aligned = alignRecord(length);
     let index = this.claimed & ring.mask;
@@ -283,18 +310,17 @@ export class RingProducer {
       if (((end - this.cachedMin) >>> 0) > ring.capacity) return BACK_PRESSURED;
     }
     const i32 = ring.i32;
-    const view = ring.view;
     let base = ring.dataStart + index;
     if (aligned > toEnd) {
       i32[base >> 2] = toEnd;
-      view.setUint32(base + 4, PADDING_TYPE_ID, true);
+      i32[(base + 4) >> 2] = PADDING_TYPE_ID;
       index = 0;
       base = ring.dataStart;
     }
     i32[base >> 2] = length;
-    view.setUint16(base + 4, typeId, true);
-    view.setUint8(base + 6, version);
-    view.setUint8(base + 7, 0);
+    // typeId (u16), version (u8) and flags (u8, 0) in one little-endian word: one typed-array
+    // store instead of three DataView calls. (Int32Array is host-endian, as for `length`.)
+    i32[(base + 4) >> 2] = (typeId & 0xffff) | ((version & 0xff) << 16);
     this.claimed = end;
     this.pendingRecords++;
     return base + RECORD_HEADER_BYTES;
@@ -396,7 +422,8 @@ export class RingConsumer {
   private readonly positionIndex: number;
   private readonly recordsIndex: number;
   private readonly sleepingIndex: number;
-  private pos: number;
+  /** The committed position as a u32 word, in a typed array for the reason given in RingProducer. */
+  private readonly committed = new Uint32Array(1);
   /** Non-gating consumers copy each record here before validating it was not overwritten. */
   private readonly scratch: RecordBuffer;
   private readonly scratchI32: Int32Array;
@@ -416,6 +443,13 @@ export class RingConsumer {
     const scratch = new ArrayBuffer(ring.maxPayload + RECORD_HEADER_BYTES);
     this.scratch = { view: new DataView(scratch), bytes: new Uint8Array(scratch) };
     this.scratchI32 = new Int32Array(scratch);
+  }
+
+  private get pos(): number {
+    return this.committed[0]!;
+  }
+  private set pos(position: number) {
+    this.committed[0] = position;
   }
 
   /** The committed position (everything before it is handled). */
@@ -443,21 +477,22 @@ export class RingConsumer {
     if (pos === tail) return 0;
     const capacity = ring.capacity;
     const i32 = ring.i32;
-    const view = ring.view;
     if (!this.gating && ((tail - pos) >>> 0) > (capacity * 3) / 4) return this.lapped(tail);
     let count = 0;
     while (pos !== tail && count < limit) {
       const index = pos & ring.mask;
       const base = ring.dataStart + index;
       const length = i32[base >> 2]!;
-      const typeId = view.getUint16(base + 4, true);
+      // typeId (u16) and version (u8) from one typed-array load instead of two DataView calls.
+      const typeWord = i32[(base + 4) >> 2]!;
+      const typeId = typeWord & 0xffff;
       if (length < RECORD_HEADER_BYTES || index + length > capacity || (typeId !== PADDING_TYPE_ID && length - RECORD_HEADER_BYTES > ring.maxPayload)) {
         if (!this.gating) return this.lapped(Atomics.load(i32, TAIL_INDEX) >>> 0);
         throw new Error(`ring ${ring.path}: corrupt record at position ${pos} (length ${length}, type ${typeId}) for consumer '${this.name}'; stop the bus and recreate it`);
       }
       if (typeId !== PADDING_TYPE_ID) {
         if (this.gating) {
-          handler(typeId, view.getUint8(base + 6), ring, base + RECORD_HEADER_BYTES, length - RECORD_HEADER_BYTES);
+          handler(typeId, (typeWord >>> 16) & 0xff, ring, base + RECORD_HEADER_BYTES, length - RECORD_HEADER_BYTES);
         } else {
           // Copy, then check the producer did not overwrite the record while we copied it.
           const words = alignRecord(length) >> 2;

@@ -10,6 +10,7 @@ import { DEMO_PRODUCTS } from '../processes/control/demo-products';
 import { formatFailoverDrillReport, runEngineFailoverDrill } from '../processes/drills/engine-failover';
 import { formatPmFailoverDrillReport, runPmFailoverDrill } from '../processes/drills/pm-failover';
 import { readPmStatus } from '../processes/product-manager/pm-status';
+import { formatReconcileResult, reconcile, reportEod, reportStoreOptionsFromEnv } from '../processes/reporter';
 import { formatEngineStatus, readEngineStatus, type EngineStatusReport } from '../processes/matching-engine/engine-status';
 import { journalArchive, journalReplay, journalStatus, journalTail, journalVerify } from '../processes/sequencer/journal-tools';
 import { configCheckCommand, systemdInstallCommand } from '../processes/operations/operator-commands';
@@ -311,6 +312,28 @@ export function buildProgram(): Command {
       const report = await runPmFailoverDrill({ runDir: runDirOf(o), waitForRestartMs: o.waitForRestart });
       process.stdout.write(formatPmFailoverDrillReport(report) + '\n');
       process.exitCode = report.ok ? 0 : 1;
+    });
+
+  withInstance(program.command('reconcile'))
+    .description('compare the report database with the journal (orders, executions, quantities, cash and inventory per product and account); prints every difference')
+    .action(async (o: InstanceOptions) => {
+      const dataDir = dataDirOf(o);
+      const result = await reconcile({ database: reportStoreOptionsFromEnv(dataDir, process.env, true), journalDir: path.join(dataDir, 'journal'), archiveDir: path.join(dataDir, 'journal-archive') });
+      process.stdout.write(formatReconcileResult(result) + '\n');
+      process.exitCode = result.ok ? 0 : 1;
+    });
+
+  const report = program.command('report').description('reports from the report database');
+  withInstance(report.command('eod'))
+    .description('end-of-day statements per outlet and a per-product summary (volume, VWAP, high, low) as CSV')
+    .requiredOption('--date <date>', 'trading day, 2026-11-25 or 20261125')
+    .option('--outlet <id>', 'only this outlet', nonNegativeInt)
+    .option('--csv', 'write CSV files (the only format today)', true)
+    .option('--out-dir <dir>', 'where the files go (default <data dir>/reports)')
+    .action(async (o: InstanceOptions & { date: string; outlet?: number; outDir?: string }) => {
+      const dataDir = dataDirOf(o);
+      const result = await reportEod({ database: reportStoreOptionsFromEnv(dataDir, process.env, true), date: o.date, csv: true, outDir: o.outDir ?? path.join(dataDir, 'reports'), ...(o.outlet !== undefined ? { outlet: o.outlet } : {}) });
+      process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     });
 
   const journal = program.command('journal').description('read, verify and archive the journal (the event store)');

@@ -1,7 +1,8 @@
 // The newcomer's path through the real system, every process real (gateway, product managers,
 // sequencer, hot and warm engines, control): two demo colleagues log in over HTTP, one posts an
 // inflow, the other a crossing outflow; both get their executions (REST answer and a WebSocket
-// push), the fill is at the resting price, and the journal replays to the same engine outputs.
+// push), the fill is at the resting price, the journal replays to the same engine outputs, and the
+// reporter's database reconciles with the journal.
 import * as path from 'node:path';
 import t from 'tap';
 import { journalVerify } from '../processes/sequencer/journal-tools';
@@ -73,4 +74,6 @@ t.test('the journal verifies: CRCs, gap-free sequence, and a fresh engine replay
   const report = journalVerify({ dataDir: path.join(inst.dataDir, 'journal'), engine: true, out: () => undefined });
   t.ok(report.ok, `verify ok (${JSON.stringify(report.problems).slice(0, 300)})`);
   t.ok((report.countsByType as Record<string, number>)['Fill']! >= 1, 'the fill is in the journal');
+  const reconciled = inst.ims('reconcile');
+  t.equal(reconciled.code, 0, `ims reconcile finds the report database equal to the journal:\n${reconciled.out}${reconciled.err}`);
 });

@@ -121,6 +121,7 @@ function exchangeTopology(o: TopologyOptions): Topology {
     { name: 'pm-a', script: 'dist/processes/product-manager/main.js', args: ['--instance', 'a', '--run-dir', o.runDir, '--gateways', String(gateways), ...lease], group: 'edge' },
     { name: 'pm-b', script: 'dist/processes/product-manager/main.js', args: ['--instance', 'b', '--run-dir', o.runDir, '--gateways', String(gateways), ...lease], group: 'background' },
     { name: 'control', script: 'dist/processes/control/main.js', args: ['--run-dir', o.runDir, '--data-dir', o.dataDir, '--profile', o.profile], group: 'background' },
+    { name: 'reporter', script: 'dist/processes/reporter/main.js', args: ['--run-dir', o.runDir, '--data-dir', o.dataDir], group: 'background' },
     { name: 'market-data', script: 'dist/processes/market-data/main.js', args: ['--run-dir', o.runDir, '--data-dir', o.dataDir, '--gateways', String(gateways)], group: 'background' },
   ];
   const tradingPort = o.tradingPort ?? 8080;

@@ -1,39 +1,30 @@
-// A stand-in for the matching-engine PROCESS, for product-manager tests and drills until that
-// process exists: the real matching Engine library (processes/matching-engine/engine.ts) follows
+// A stand-in for the matching-engine PROCESS, for product-manager tests and drills that want an
+// engine polled in-process: the real matching Engine library (processes/matching-engine/engine.ts) follows
 // the journal with a JournalReader and writes its outputs to a sequencer input ring with sourceId
 // ENGINE_A and epoch 1, stamped as the engine wrapper stamps them (inSeq, outIndex, the command's
 // gatewayId/requestId echoed, OrderRejected.commandType). It is polled from its caller's loop
 // (no thread of its own) and has no standby: it is test equipment, not the engine.
 
-import { readI64, readU16, readU32, readU8, clearBytes, writeI64, writeU16, writeU32, writeU8 } from '../../bus/codec';
+import { clearBytes, writeI64, writeU16, writeU32, writeU8 } from '../../bus/codec';
 import { JournalReader } from '../../bus/journal-reader';
 import { BACK_PRESSURED, RingFile, RingProducer, type RecordBuffer } from '../../bus/ring';
 import {
-  AmendOrder,
   BookLevelChanged,
-  CancelOrder,
-  DelistProduct,
   Fill,
-  HaltProduct,
   INPUT_HEADER_BYTES,
   InputHeader,
-  JOURNAL_HEADER_BYTES,
-  JournalHeader,
-  ListProduct,
-  NewOrder,
   OrderAccepted,
   OrderAmended,
   OrderCanceled,
   OrderExpired,
   OrderRejected,
-  ResumeProduct,
-  TradingDayClose,
   TypeId,
   type AnyMessage,
 } from '../../bus/schema';
 import { SourceId } from '../../bus/source-ids';
 import { Engine } from '../matching-engine/engine';
 import type { EngineSink } from '../matching-engine/engine-sink';
+import { applyEngineCommand, CommandContext } from '../matching-engine/journal-commands';
 
 /** Journal entries applied per poll. */
 const ENGINE_POLL_BATCH = 256;
@@ -48,9 +39,8 @@ export class EngineStandIn {
   outputs = 0;
   commands = 0;
   private sourceSeq = 0;
-  private commandType = 0;
-  private commandGatewayId = 0;
-  private commandRequestId = 0;
+  /** The command being applied: its type and the gatewayId/requestId replies echo. */
+  private readonly command = new CommandContext();
   private readonly onEntry: (typeId: number, version: number, buf: RecordBuffer, offset: number, length: number) => void;
 
   constructor(journalRing: string, outputRing: string, options: { name?: string; epoch?: number } = {}) {
@@ -78,50 +68,9 @@ export class EngineStandIn {
   }
 
   private apply(view: DataView, offset: number, typeId: number): void {
-    const seq = readI64(view, offset + JournalHeader.o.seq);
-    const ts = readI64(view, offset + JournalHeader.o.timestampUs);
-    const b = offset + JOURNAL_HEADER_BYTES;
-    const engine = this.engine;
-    this.commandType = typeId;
-    this.commandGatewayId = 0;
-    this.commandRequestId = 0;
-    switch (typeId) {
-      case TypeId.NewOrder:
-        this.commands++;
-        this.commandGatewayId = readU16(view, b + NewOrder.o.gatewayId);
-        this.commandRequestId = readU32(view, b + NewOrder.o.requestId);
-        engine.newOrder(seq, ts, readI64(view, b + NewOrder.o.orderId), readU32(view, b + NewOrder.o.accountId), readU32(view, b + NewOrder.o.productId),
-          readU8(view, b + NewOrder.o.side), readI64(view, b + NewOrder.o.price), readI64(view, b + NewOrder.o.quantity), readU8(view, b + NewOrder.o.timeInForce), readU8(view, b + NewOrder.o.flags));
-        break;
-      case TypeId.CancelOrder:
-        this.commands++;
-        this.commandGatewayId = readU16(view, b + CancelOrder.o.gatewayId);
-        this.commandRequestId = readU32(view, b + CancelOrder.o.requestId);
-        engine.cancel(seq, ts, readI64(view, b + CancelOrder.o.orderId), readU32(view, b + CancelOrder.o.accountId));
-        break;
-      case TypeId.AmendOrder:
-        this.commands++;
-        this.commandGatewayId = readU16(view, b + AmendOrder.o.gatewayId);
-        this.commandRequestId = readU32(view, b + AmendOrder.o.requestId);
-        engine.amend(seq, ts, readI64(view, b + AmendOrder.o.orderId), readU32(view, b + AmendOrder.o.accountId), readI64(view, b + AmendOrder.o.newPrice), readI64(view, b + AmendOrder.o.newQuantity));
-        break;
-      case TypeId.ListProduct:
-        engine.listProduct(seq, ts, readU32(view, b + ListProduct.o.productId), readI64(view, b + ListProduct.o.tickSize), readI64(view, b + ListProduct.o.lotSize), readU8(view, b + ListProduct.o.selfTradePolicy));
-        break;
-      case TypeId.HaltProduct:
-        engine.haltProduct(seq, ts, readU32(view, b + HaltProduct.o.productId));
-        break;
-      case TypeId.ResumeProduct:
-        engine.resumeProduct(seq, ts, readU32(view, b + ResumeProduct.o.productId));
-        break;
-      case TypeId.DelistProduct:
-        engine.delistProduct(seq, ts, readU32(view, b + DelistProduct.o.productId));
-        break;
-      case TypeId.TradingDayClose:
-        engine.closeTradingDay(seq, ts, readU32(view, b + TradingDayClose.o.tradingDay));
-        break;
-      default:
-        break;
+    // The one mapping from journal entries to engine calls, shared with the engine process.
+    if (applyEngineCommand(this.engine, typeId, view, offset, this.command) && (typeId === TypeId.NewOrder || typeId === TypeId.CancelOrder || typeId === TypeId.AmendOrder)) {
+      this.commands++;
     }
   }
 
@@ -170,10 +119,10 @@ export class EngineStandIn {
         writeU32(v(), b + o.productId, productId);
         writeU32(v(), b + o.epoch, this.epoch);
         writeU32(v(), b + o.outIndex, outIndex);
-        writeU32(v(), b + o.requestId, this.commandRequestId);
+        writeU32(v(), b + o.requestId, this.command.requestId);
         writeU16(v(), b + o.reason, reason);
-        writeU16(v(), b + o.commandType, this.commandType);
-        writeU16(v(), b + o.gatewayId, this.commandGatewayId);
+        writeU16(v(), b + o.commandType, this.command.commandType);
+        writeU16(v(), b + o.gatewayId, this.command.gatewayId);
       },
       onFill: (inSeq, outIndex, execId, productId, price, quantity, takerSide, makerOrderId, makerAccountId, makerLeaves, makerCumQuantity, takerOrderId, takerAccountId, takerLeaves, takerCumQuantity) => {
         const b = this.begin(Fill);
@@ -197,7 +146,7 @@ export class EngineStandIn {
       },
       onCanceled: (inSeq, outIndex, orderId, accountId, productId, side, price, canceledQuantity, leavesQuantity, reason) => {
         // A user cancel answers its requester; a cancel the engine decided on its own carries no request.
-        const isReply = this.commandType === TypeId.CancelOrder;
+        const isReply = this.command.commandType === TypeId.CancelOrder;
         const b = this.begin(OrderCanceled);
         const o = OrderCanceled.o;
         writeI64(v(), b + o.orderId, orderId);
@@ -209,8 +158,8 @@ export class EngineStandIn {
         writeU32(v(), b + o.productId, productId);
         writeU32(v(), b + o.epoch, this.epoch);
         writeU32(v(), b + o.outIndex, outIndex);
-        writeU32(v(), b + o.requestId, isReply ? this.commandRequestId : 0);
-        writeU16(v(), b + o.gatewayId, isReply ? this.commandGatewayId : 0);
+        writeU32(v(), b + o.requestId, isReply ? this.command.requestId : 0);
+        writeU16(v(), b + o.gatewayId, isReply ? this.command.gatewayId : 0);
         writeU8(v(), b + o.side, side);
         writeU8(v(), b + o.reason, reason);
       },
@@ -227,8 +176,8 @@ export class EngineStandIn {
         writeU32(v(), b + o.productId, productId);
         writeU32(v(), b + o.epoch, this.epoch);
         writeU32(v(), b + o.outIndex, outIndex);
-        writeU32(v(), b + o.requestId, this.commandRequestId);
-        writeU16(v(), b + o.gatewayId, this.commandGatewayId);
+        writeU32(v(), b + o.requestId, this.command.requestId);
+        writeU16(v(), b + o.gatewayId, this.command.gatewayId);
         writeU8(v(), b + o.side, side);
         writeU8(v(), b + o.lostPriority, lostPriority ? 1 : 0);
       },

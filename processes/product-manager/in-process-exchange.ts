@@ -8,23 +8,14 @@
 
 import { Engine, type EngineOptions } from '../matching-engine/engine';
 import type { EngineSink } from '../matching-engine/engine-sink';
-import { readI64, readU16, readU32, readU8 } from '../../bus/codec';
+import { applyEngineCommand, CommandContext } from '../matching-engine/journal-commands';
 import {
-  AmendOrder,
-  CancelOrder,
-  DelistProduct,
   Fill,
-  HaltProduct,
-  JOURNAL_HEADER_BYTES,
-  ListProduct,
-  NewOrder,
   OrderAccepted,
   OrderAmended,
   OrderCanceled,
   OrderExpired,
   OrderRejected,
-  ResumeProduct,
-  TradingDayClose,
   TypeId,
   type AnyMessage,
   type ValueOf,
@@ -48,9 +39,8 @@ export class InProcessExchange {
   private readonly outputs: PendingOutput[] = [];
   private outputsHead = 0;
   // The command being applied, for the fields the engine wrapper adds to its outputs.
-  private commandType = 0;
-  private commandGatewayId = 0;
-  private commandRequestId = 0;
+  /** The command being applied: its type and the gatewayId/requestId replies echo. */
+  private readonly command = new CommandContext();
 
   constructor(options: EngineOptions = {}, journal = new JournalBuilder()) {
     this.journal = journal;
@@ -108,72 +98,8 @@ export class InProcessExchange {
   }
 
   private applyToEngine(view: DataView, offset: number, typeId: number): void {
-    const seq = readI64(view, offset);
-    const ts = readI64(view, offset + 8);
-    const b = offset + JOURNAL_HEADER_BYTES;
-    const engine = this.engine;
-    this.commandType = typeId;
-    this.commandGatewayId = 0;
-    this.commandRequestId = 0;
-    switch (typeId) {
-      case TypeId.NewOrder:
-        this.commandGatewayId = readU16(view, b + NewOrder.o.gatewayId);
-        this.commandRequestId = readU32(view, b + NewOrder.o.requestId);
-        engine.newOrder(
-          seq,
-          ts,
-          readI64(view, b + NewOrder.o.orderId),
-          readU32(view, b + NewOrder.o.accountId),
-          readU32(view, b + NewOrder.o.productId),
-          readU8(view, b + NewOrder.o.side),
-          readI64(view, b + NewOrder.o.price),
-          readI64(view, b + NewOrder.o.quantity),
-          readU8(view, b + NewOrder.o.timeInForce),
-          readU8(view, b + NewOrder.o.flags),
-        );
-        break;
-      case TypeId.CancelOrder:
-        this.commandGatewayId = readU16(view, b + CancelOrder.o.gatewayId);
-        this.commandRequestId = readU32(view, b + CancelOrder.o.requestId);
-        engine.cancel(seq, ts, readI64(view, b + CancelOrder.o.orderId), readU32(view, b + CancelOrder.o.accountId));
-        break;
-      case TypeId.AmendOrder:
-        this.commandGatewayId = readU16(view, b + AmendOrder.o.gatewayId);
-        this.commandRequestId = readU32(view, b + AmendOrder.o.requestId);
-        engine.amend(
-          seq,
-          ts,
-          readI64(view, b + AmendOrder.o.orderId),
-          readU32(view, b + AmendOrder.o.accountId),
-          readI64(view, b + AmendOrder.o.newPrice),
-          readI64(view, b + AmendOrder.o.newQuantity),
-        );
-        break;
-      case TypeId.ListProduct:
-        engine.listProduct(
-          seq,
-          ts,
-          readU32(view, b + ListProduct.o.productId),
-          readI64(view, b + ListProduct.o.tickSize),
-          readI64(view, b + ListProduct.o.lotSize),
-          readU8(view, b + ListProduct.o.selfTradePolicy),
-        );
-        break;
-      case TypeId.HaltProduct:
-        engine.haltProduct(seq, ts, readU32(view, b + HaltProduct.o.productId));
-        break;
-      case TypeId.ResumeProduct:
-        engine.resumeProduct(seq, ts, readU32(view, b + ResumeProduct.o.productId));
-        break;
-      case TypeId.DelistProduct:
-        engine.delistProduct(seq, ts, readU32(view, b + DelistProduct.o.productId));
-        break;
-      case TypeId.TradingDayClose:
-        engine.closeTradingDay(seq, ts, readU32(view, b + TradingDayClose.o.tradingDay));
-        break;
-      default:
-        break; // not an engine command (accounts, cash, risk rules, the engine's own outputs)
-    }
+    // The one mapping from journal entries to engine calls, shared with the engine process.
+    applyEngineCommand(this.engine, typeId, view, offset, this.command);
   }
 
   private push(desc: AnyMessage, value: Record<string, number | string>): void {
@@ -192,11 +118,11 @@ export class InProcessExchange {
           accountId,
           productId,
           epoch: epoch(),
-          requestId: this.commandRequestId,
+          requestId: this.command.requestId,
           reason,
-          commandType: this.commandType,
+          commandType: this.command.commandType,
           outIndex,
-          gatewayId: this.commandGatewayId,
+          gatewayId: this.command.gatewayId,
         }),
       onFill: (inSeq, outIndex, execId, productId, price, quantity, takerSide, makerOrderId, makerAccountId, makerLeaves, makerCumQuantity, takerOrderId, takerAccountId, takerLeaves, takerCumQuantity) =>
         this.push(Fill, {
@@ -220,7 +146,7 @@ export class InProcessExchange {
       onCanceled: (inSeq, outIndex, orderId, accountId, productId, side, price, canceledQuantity, leavesQuantity, reason) => {
         // A user cancel answers the cancel's requester; a cancel the engine decided on its own
         // (IOC remainder, self-trade, delisting) carries no request.
-        const isReply = this.commandType === TypeId.CancelOrder;
+        const isReply = this.command.commandType === TypeId.CancelOrder;
         this.push(OrderCanceled, {
           orderId,
           price,
@@ -230,9 +156,9 @@ export class InProcessExchange {
           accountId,
           productId,
           epoch: epoch(),
-          requestId: isReply ? this.commandRequestId : 0,
+          requestId: isReply ? this.command.requestId : 0,
           outIndex,
-          gatewayId: isReply ? this.commandGatewayId : 0,
+          gatewayId: isReply ? this.command.gatewayId : 0,
           side,
           reason,
         });
@@ -248,9 +174,9 @@ export class InProcessExchange {
           accountId,
           productId,
           epoch: epoch(),
-          requestId: this.commandRequestId,
+          requestId: this.command.requestId,
           outIndex,
-          gatewayId: this.commandGatewayId,
+          gatewayId: this.command.gatewayId,
           side,
           lostPriority: lostPriority ? 1 : 0,
         }),

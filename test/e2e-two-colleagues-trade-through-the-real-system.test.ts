@@ -35,7 +35,7 @@ t.before(async () => {
   port = Number(ready[1]);
   await until('the demo day to open', () => /"event":"trading-day-open"/.test(inst.log()), 60_000);
   // The engine must be hot before the first order (it claims the lease at start).
-  await until('a hot engine', () => /"role":"hot"|"leaseEpoch":1/.test(inst.log()), 30_000);
+  await until('a hot engine', () => /"event":"engine-hot"/.test(inst.log()), 30_000);
 });
 
 t.test('an inflow and a crossing outflow of two colleagues fill at the resting price, and both hear of it', async (t) => {

@@ -15,9 +15,7 @@ import { tempDir } from './support/journal-harness';
 import { testSeed } from './support/seeded-random';
 
 const SEED = testSeed(0xfe_4ce);
-// Generous: on 2 shared cores under a parallel test load a hot can stall for a few hundred ms, and a
-// takeover before the SIGSTOP would make this test measure the wrong thing.
-const LEASE_TIMEOUT_MS = 1000;
+const LEASE_TIMEOUT_MS = 200;
 const ARGS = ['--checkpoint-every', '2000', '--lease-timeout-ms', String(LEASE_TIMEOUT_MS)];
 
 t.comment(`seed ${SEED} (IMS_TEST_SEED replays)`);

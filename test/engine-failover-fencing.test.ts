@@ -20,10 +20,7 @@ const ARGS = ['--checkpoint-every', '2000', '--lease-timeout-ms', String(LEASE_T
 
 t.comment(`seed ${SEED} (IMS_TEST_SEED replays)`);
 
-// Known race (tracked as a todo so the run reports it without blocking): after a third party
-// claims an epoch, the two engines can both claim the next ones (epoch 5 instead of 4) and the
-// journal then does not always settle. Every assertion still runs and prints.
-t.test('a paused hot is SIGKILLed and replaced; an outvoted hot stops publishing and becomes warm', { todo: 'race: two warms claiming after an outside epoch claim can leave the journal unsettled' }, async (t) => {
+t.test('a paused hot is SIGKILLed and replaced; an outvoted hot stops publishing and becomes warm', async (t) => {
   const bus = makeEngineBus(t, 'fencing');
   const dataDir = tempDir(t, 'fencing');
   const journalDir = path.join(dataDir, 'journal');
@@ -42,7 +39,9 @@ t.test('a paused hot is SIGKILLed and replaced; an outvoted hot stops publishing
   const claimed = await b.waitForEvent('engine-claimed', 5_000);
   const detectedAfterMs = Date.now() - pausedAt;
   t.equal(claimed['reason'], 'heartbeat-timeout', `the warm presumed the paused hot dead by its heartbeat (${String(claimed['heartbeatAgeMs'])} ms old)`);
-  t.ok(detectedAfterMs >= LEASE_TIMEOUT_MS, `not before the lease timeout (${detectedAfterMs} ms after SIGSTOP)`);
+  // Judged by the heartbeat's age, not by the time since SIGSTOP: on a loaded machine the last
+  // heartbeat before the pause can itself be late.
+  t.ok(Number(claimed['heartbeatAgeMs']) > LEASE_TIMEOUT_MS, `not before the lease timeout (heartbeat ${String(claimed['heartbeatAgeMs'])} ms old, ${detectedAfterMs} ms after SIGSTOP)`);
   t.equal(claimed['killedPreviousLeader'], true, 'and SIGKILLed it');
   t.equal((await a.exited).signal, 'SIGKILL', 'the paused hot died of SIGKILL: it can never publish again');
   await b.waitForEvent('engine-hot', 5_000);
@@ -68,7 +67,7 @@ t.test('a paused hot is SIGKILLed and replaced; an outvoted hot stops publishing
   // The test's "leader" goes silent: one of the instances takes over (the test's pid is not an
   // engine, so nobody kills it).
   const next = await waitUntil('an engine takes over from the silent test leader', 5_000, () => {
-    const hot = (['a', 'b'] as const).map((i) => engineStatus(bus, i)!).find((s) => s.alive && s.role === 'hot' && s.epoch > testEpoch);
+    const hot = (['a', 'b'] as const).map((i) => engineStatus(bus, i)).find((s) => s !== null && s.alive && s.role === 'hot' && s.epoch > testEpoch);
     return hot;
   });
   t.ok(next.epoch > testEpoch, `engine-${next.instance} took over with epoch ${next.epoch}`);

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { LeaderLease } from '../bus/leader-lease';
+import { emptyLeaseSnapshot, LeaderLease, PID_CHECK_GRACE_MS } from '../bus/leader-lease';
+import { native } from '../native/addon';
 
 const path = `/dev/shm/ims-test-lease-${process.pid}-${Math.floor(Math.random() * 1e9)}`;
 t.teardown(() => LeaderLease.unlink(path));
@@ -39,6 +40,48 @@ t.test('a silent leader looks dead after the timeout', async (t) => {
   await new Promise((r) => setTimeout(r, 80));
   t.ok(lease.heartbeatAgeMs() >= 70, `age ${lease.heartbeatAgeMs()} ms`);
   t.ok(lease.leaderLooksDead(40));
+});
+
+t.test('a claim made on a reading loses to a claim made after that reading', async (t) => {
+  const lease = LeaderLease.open(path);
+  lease.heartbeat(lease.epoch);
+  await new Promise((r) => setTimeout(r, 60));
+  const judgedByB = emptyLeaseSnapshot();
+  t.ok(lease.leaderLooksDead(40, judgedByB), 'b judges the silent leader dead');
+  const a = LeaderLease.open(path);
+  const won = a.tryAcquire(a.snapshot());
+  t.equal(won, judgedByB.epoch + 1, 'a claims first, from its own reading');
+  t.equal(lease.tryAcquire(judgedByB), -1, "b's claim of the state it judged fails: it does not take the epoch after a's");
+  t.equal(lease.epoch, won, 'the epoch stays with a');
+});
+
+t.test('a leader that beats after a claimant judged it dead keeps the lease', async (t) => {
+  const leader = LeaderLease.open(path);
+  const mine = leader.epoch;
+  leader.heartbeat(mine);
+  await new Promise((r) => setTimeout(r, 60));
+  const judged = emptyLeaseSnapshot();
+  t.ok(leader.leaderLooksDead(40, judged));
+  await new Promise((r) => setTimeout(r, 2));
+  t.ok(leader.heartbeat(mine), 'the late leader beats again');
+  t.equal(LeaderLease.open(path).tryAcquire(judged), -1, 'the claim on the stale reading fails');
+  t.ok(leader.heartbeat(mine), 'and the leader is not fenced');
+});
+
+t.test('a claim half written (heartbeat and epoch moved, pid not yet) does not look like a dead leader', async (t) => {
+  const lease = LeaderLease.open(path);
+  const i32 = new Int32Array(native.mapFile(path, 128, false));
+  const before = lease.snapshot();
+  // The claimant's first two steps, done by hand, with a pid that no longer exists left in place.
+  const deadPid = 0x3fffffff;
+  Atomics.store(i32, 3, deadPid);
+  const fresh = emptyLeaseSnapshot();
+  lease.heartbeat(before.epoch);
+  lease.snapshot(fresh);
+  t.equal(Atomics.compareExchange(i32, 2, before.epoch, before.epoch + 1), before.epoch, 'epoch moved');
+  t.notOk(lease.leaderLooksDead(1_000), `within ${PID_CHECK_GRACE_MS} ms of the heartbeat a vanished pid is a claim in progress`);
+  await new Promise((r) => setTimeout(r, PID_CHECK_GRACE_MS + 5));
+  t.ok(lease.leaderLooksDead(1_000), 'after the grace, a vanished pid is a dead leader');
 });
 
 t.test('a file that is not a lease is refused with a clear error', async (t) => {

@@ -29,7 +29,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { native } from '../../native/addon';
-import { DEFAULT_LEASE_TIMEOUT_MS, LeaderLease } from '../../bus/leader-lease';
+import { DEFAULT_LEASE_TIMEOUT_MS, emptyLeaseSnapshot, LeaderLease, PID_CHECK_GRACE_MS } from '../../bus/leader-lease';
 import { JournalReader } from '../../bus/journal-reader';
 import { JournalStatusFile, Seq, statusPathForRing } from '../../bus/journal-status';
 import { BACK_PRESSURED, registerConsumer, RingFile, RingProducer, type RecordBuffer } from '../../bus/ring';
@@ -151,6 +151,8 @@ export class EngineInstance {
   readonly reader: JournalReader;
   readonly producer: RingProducer;
   readonly lease: LeaderLease;
+  /** The lease as the last deadness check read it: what a takeover claims. */
+  private readonly leaseSeen = emptyLeaseSnapshot();
   readonly status: EngineStatusFile;
   readonly sourceId: number;
   role: EngineRole = EngineRole.WARM;
@@ -380,11 +382,15 @@ export class EngineInstance {
    * kill(pid, 0), and would otherwise cost the whole timeout.
    */
   private leaderDeadReason(): string | null {
-    const lease = this.lease;
-    const pid = lease.leaderPid;
-    if (lease.epoch === 0 || pid === 0) return 'no-leader';
-    const age = lease.heartbeatAgeMs();
+    // One consistent reading, judged and then claimed as read (takeOver passes it to tryAcquire),
+    // so a claim made by someone else after this reading makes ours fail instead of racing it.
+    const seen = this.lease.snapshot(this.leaseSeen);
+    const pid = seen.leaderPid;
+    if (seen.epoch === 0 || pid === 0) return 'no-leader';
+    const age = seen.ageMs;
     if (age > this.options.leaseTimeoutMs) return 'heartbeat-timeout';
+    // A fresh heartbeat beside a vanished pid is a claim in progress (the pid is written last).
+    if (age <= PID_CHECK_GRACE_MS) return null;
     if (!pidAlive(pid)) return 'leader-exited';
     if (age > this.options.heartbeatIntervalMs && isZombie(pid)) return 'leader-killed';
     return null;
@@ -409,9 +415,10 @@ export class EngineInstance {
   }
 
   private takeOver(now: number, reason: string): void {
-    const seenEpoch = this.lease.epoch;
-    const oldPid = this.lease.leaderPid;
-    const heartbeatAgeMs = this.lease.heartbeatAgeMs();
+    const seen = this.leaseSeen;
+    const seenEpoch = seen.epoch;
+    const oldPid = seen.leaderPid;
+    const heartbeatAgeMs = seen.ageMs;
     this.detectedAtNs = now;
     let killed = false;
     if (oldPid > 0 && oldPid !== process.pid && pidAlive(oldPid) && isEngineProcess(oldPid)) {
@@ -423,7 +430,7 @@ export class EngineInstance {
         /* it died meanwhile */
       }
     }
-    let epoch = this.lease.tryAcquire(seenEpoch);
+    let epoch = this.lease.tryAcquire(seen);
     if (epoch < 0) {
       this.log({ event: 'engine-claim-lost', instance: this.options.instance, seenEpoch, leaseEpoch: this.lease.epoch });
       return;
@@ -431,13 +438,11 @@ export class EngineInstance {
     // The journal may carry a higher epoch than the lease (a lease file recreated after a reboot):
     // an epoch the sequencer has superseded would have every output rejected as stale.
     const floor = Math.max(this.replica.meta.maxEpochSeen, this.journalStatus.view.getUint32(Seq.ENGINE_EPOCH, true));
-    while (epoch <= floor) {
-      const next = this.lease.tryAcquire(epoch);
-      if (next < 0) {
-        this.log({ event: 'engine-claim-lost', instance: this.options.instance, seenEpoch: epoch, leaseEpoch: this.lease.epoch });
-        return;
-      }
-      epoch = next;
+    const claimed = epoch;
+    epoch = this.lease.raiseEpoch(epoch, floor);
+    if (epoch < 0) {
+      this.log({ event: 'engine-claim-lost', instance: this.options.instance, seenEpoch: claimed, leaseEpoch: this.lease.epoch });
+      return;
     }
     this.epoch = epoch;
     this.role = EngineRole.CLAIMING;

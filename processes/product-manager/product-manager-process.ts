@@ -49,7 +49,7 @@ import { ProcessRole, RejectReason } from '../../bus/enums';
 import { SleepingParker, type Parker } from '../../bus/idle-strategy';
 import { JournalReader } from '../../bus/journal-reader';
 import { JournalStatusFile, statusPathForRing } from '../../bus/journal-status';
-import { LeaderLease } from '../../bus/leader-lease';
+import { emptyLeaseSnapshot, LeaderLease } from '../../bus/leader-lease';
 import { BACK_PRESSURED, RingFile, RingProducer, type RecordBuffer } from '../../bus/ring';
 import {
   AccountOpened,
@@ -64,6 +64,7 @@ import {
   messageByTypeId,
   NewOrder,
   TypeId,
+  WalletQuery,
 } from '../../bus/schema';
 import { InputCursor, INPUT_STOP, INPUT_TAKEN } from '../sequencer/input-cursor';
 import { CHECK_BACK_PRESSURED, CHECK_DUPLICATE, ProductManagerState, type ProductManagerOptions } from './product-manager-state';
@@ -100,6 +101,7 @@ import { isProductManagerProcess, PmRole, PmStatusField, PmStatusFile, processRu
 import { ReportHistory } from './report-history';
 import { LeaseKeepingHasher } from './lease-keeping-hasher';
 import { releaseDeadOwner } from './dead-owner';
+import { WALLET_BACK_PRESSURED, WalletAnswerer } from './wallet-query';
 
 export interface ProductManagerProcessOptions {
   readonly runDir: string;
@@ -132,6 +134,7 @@ for (const name of ['NewOrder', 'CancelOrder', 'AmendOrder', 'Deposit', 'Withdra
 const J_SOURCE_ID = JournalHeader.o.sourceId;
 const J_SOURCE_SEQ = JournalHeader.o.sourceSeq;
 const J_SEQ = JournalHeader.o.seq;
+const J_EPOCH = JournalHeader.o.epoch;
 const IN_SOURCE_ID = InputHeader.o.sourceId;
 const IN_SOURCE_SEQ = InputHeader.o.sourceSeq;
 const IN_EPOCH = InputHeader.o.epoch;
@@ -151,6 +154,7 @@ function errorMessage(e: unknown): string {
 export class ProductManagerProcess implements Parker {
   readonly instance: PmInstance;
   readonly sourceId: number;
+  private readonly otherSourceId: number;
   readonly gateways: number;
   readonly state: ProductManagerState;
   readonly status: PmStatusFile;
@@ -173,9 +177,16 @@ export class ProductManagerProcess implements Parker {
   private readonly clock = new Float64Array(2);
   private readonly sleeper = new SleepingParker();
   private readonly history = new ReportHistory(REPORT_HISTORY_CAPACITY);
+  /** Answers gateways' wallet reads (hot only; never sequenced). */
+  readonly wallets: WalletAnswerer;
 
   /** Last sourceSeq journaled under this instance's source id: where its numbering continues. */
   private lastOwnSourceSeq = 0;
+  /**
+   * The highest lease epoch the pair's journaled inputs carry. After a reboot the lease file is new
+   * (epoch 0) while the sequencer fences the pair at this epoch: a claim must go past it.
+   */
+  private pairEpochJournaled = 0;
   private sourceSeq = 0;
   private toSequencer: RingProducer | null = null;
   private readonly gatewayCursors: InputCursor[] = [];
@@ -194,6 +205,8 @@ export class ProductManagerProcess implements Parker {
   /** Monotonic ns at which each takeover step completed (kill, acquire, drain, catch-up). */
   private readonly takeoverStepNs = new Float64Array(5);
   private takeoverSeenEpoch = 0;
+  /** The lease as considerTakeover judged it: what takeoverAcquire claims. */
+  private readonly takeoverSeen = emptyLeaseSnapshot();
   private takeoverOldPid = 0;
   private takeoverOldReportedSeq = -1;
   private takeoverKilled = false;
@@ -224,6 +237,7 @@ export class ProductManagerProcess implements Parker {
     this.runDir = options.runDir;
     this.instance = options.instance;
     this.sourceId = pmSourceId(options.instance);
+    this.otherSourceId = pmSourceId(otherInstance(options.instance));
     this.gateways = options.gateways;
     this.journalRing = options.journalRing ?? defaultJournalRing(options.runDir);
     this.leaseTimeoutMs = options.leaseTimeoutMs ?? DEFAULT_LEASE_TIMEOUT_MS;
@@ -239,6 +253,7 @@ export class ProductManagerProcess implements Parker {
       if (!fs.existsSync(file)) throw new Error(`product manager ${this.instance}: ring ${file} does not exist; the supervisor creates the rings before it starts the processes`);
     }
     this.state = new ProductManagerState({ ...options.state, sourceId: this.sourceId, epoch: 0 });
+    this.wallets = new WalletAnswerer(this.state);
     this.now();
     this.status = PmStatusFile.claim(pmStatusPath(this.runDir, this.instance), this.instance, this.gateways, this.clock[1]!);
     this.lease = LeaderLease.open(pmLeasePath(this.runDir));
@@ -348,9 +363,14 @@ export class ProductManagerProcess implements Parker {
       throw new Error(`journal entry seq ${readI64(buf.view, offset + J_SEQ)}: ${desc.name} version ${version}, this build reads ${desc.version}; deploy matching releases`);
     }
     const view = buf.view;
-    if (readU16(view, offset + J_SOURCE_ID) === this.sourceId) {
+    const entrySource = readU16(view, offset + J_SOURCE_ID);
+    if (entrySource === this.sourceId) {
       const sourceSeq = readI64(view, offset + J_SOURCE_SEQ);
       if (sourceSeq > this.lastOwnSourceSeq) this.lastOwnSourceSeq = sourceSeq;
+    }
+    if (entrySource === this.sourceId || entrySource === this.otherSourceId) {
+      const epoch = readU32(view, offset + J_EPOCH);
+      if (epoch > this.pairEpochJournaled) this.pairEpochJournaled = epoch;
     }
     const reports = this.state.applyJournalEntry(view, offset, typeId);
     if (reports === 0) return;
@@ -438,6 +458,7 @@ export class ProductManagerProcess implements Parker {
   private gatewayRecord(input: InputCursor, typeId: number, version: number, payload: number, length: number): number {
     const g = input.index;
     const gatewayId = g + 1;
+    if (typeId === TypeId.WalletQuery) return this.walletQuery(input, version, payload, length);
     const desc = messageByTypeId(typeId);
     if (desc === undefined || GATEWAY_COMMAND[typeId] === 0 || desc.version !== version || length !== INPUT_HEADER_BYTES + desc.size) {
       return this.invalidRecord(g, `record type ${typeId} version ${version} of ${length} bytes is not a gateway command of this release`);
@@ -463,6 +484,26 @@ export class ProductManagerProcess implements Parker {
       this.linkSeq[g] = linkSeq;
     }
     return verdict;
+  }
+
+  /**
+   * A wallet read (wallet-query.ts): answered from the live state on the ring it came from. It is
+   * not a command: no sourceSeq of the link is consumed or checked (it carries 0), nothing is
+   * forwarded, the state is only read.
+   */
+  private walletQuery(input: InputCursor, version: number, payload: number, length: number): number {
+    const g = input.index;
+    const gatewayId = g + 1;
+    if (version !== WalletQuery.version || length !== INPUT_HEADER_BYTES + WalletQuery.size) {
+      return this.invalidRecord(g, `WalletQuery version ${version} of ${length} bytes is not of this release`);
+    }
+    const view = input.ring.view;
+    const body = payload + INPUT_HEADER_BYTES;
+    if (readU16(view, payload + IN_SOURCE_ID) !== gatewayId || WalletAnswerer.gatewayIdOf(view, body) !== gatewayId) {
+      return this.invalidRecord(g, `WalletQuery names gateway ${WalletAnswerer.gatewayIdOf(view, body)} (sourceId ${readU16(view, payload + IN_SOURCE_ID)}) on the ring of gateway ${gatewayId}`);
+    }
+    const written = this.wallets.answer(this.replyProducers[g]!, WalletAnswerer.accountIdOf(view, body), WalletAnswerer.requestIdOf(view, body), gatewayId, this.clock[1]!);
+    return written === WALLET_BACK_PRESSURED ? INPUT_STOP : INPUT_TAKEN;
   }
 
   private orderCommand(gatewayId: number, typeId: number, bodyBytes: number): number {
@@ -582,14 +623,17 @@ export class ProductManagerProcess implements Parker {
   // --- takeover ----------------------------------------------------------------------------------
 
   private considerTakeover(): void {
-    const seenEpoch = this.lease.epoch;
-    const oldPid = this.lease.leaderPid;
+    // One consistent reading, judged here and claimed as read in takeoverAcquire: if the leader
+    // beats or someone else claims in between, the claim fails instead of racing them.
+    const looksDead = this.lease.leaderLooksDead(this.leaseTimeoutMs, this.takeoverSeen);
+    const seenEpoch = this.takeoverSeen.epoch;
+    const oldPid = this.takeoverSeen.leaderPid;
     // A leader killed a moment ago stays a zombie until its parent reaps it, and a zombie still
     // "exists" for leaderLooksDead: once its heartbeat is a little late, look at /proc as well, so a
     // crash is noticed in milliseconds rather than after the whole lease timeout.
-    const lateMs = this.lease.heartbeatAgeMs();
+    const lateMs = this.takeoverSeen.ageMs;
     const zombie = lateMs >= LATE_HEARTBEAT_MS && oldPid !== 0 && oldPid !== process.pid && !processRunning(oldPid);
-    if (!zombie && !this.lease.leaderLooksDead(this.leaseTimeoutMs)) return;
+    if (!zombie && !looksDead) return;
     if (this.lease.epoch !== seenEpoch) return; // someone moved first: look again next time
     this.role = PmRole.TAKING_OVER;
     this.status.setRole(PmRole.TAKING_OVER);
@@ -669,7 +713,10 @@ export class ProductManagerProcess implements Parker {
   }
 
   private takeoverAcquire(): number {
-    const epoch = this.lease.tryAcquire(this.takeoverSeenEpoch);
+    const claimed = this.lease.tryAcquire(this.takeoverSeen);
+    // A lease file recreated after a reboot starts below the epoch the journal (and so the
+    // sequencer's fence) carries: every input of a claim at that epoch would be refused as stale.
+    const epoch = claimed < 0 ? claimed : this.lease.raiseEpoch(claimed, this.pairEpochJournaled);
     if (epoch < 0) {
       this.log({ event: 'takeover-lost', instance: this.instance, leaseEpoch: this.lease.epoch, leaderPid: this.lease.leaderPid });
       this.role = PmRole.WARM;

@@ -68,7 +68,7 @@ t.test('a paused hot is SIGKILLed and replaced; an outvoted hot stops publishing
   // engine, so nobody kills it).
   const next = await waitUntil('an engine takes over from the silent test leader', 5_000, () => {
     const hot = (['a', 'b'] as const).map((i) => engineStatus(bus, i)).find((s) => s !== null && s.alive && s.role === 'hot' && s.epoch > testEpoch);
-    return hot;
+    return hot ?? undefined;
   });
   t.ok(next.epoch > testEpoch, `engine-${next.instance} took over with epoch ${next.epoch}`);
 

@@ -550,6 +550,70 @@ export const ExecutionReport = defineMessage('ExecutionReport', 91, 1, [
 ]);
 
 // ---------------------------------------------------------------------------------------------
+// Wallet reads (gateway -> hot product manager -> gateway). A read changes nothing, so it is never
+// sequenced: the product manager answers it from its live state (journal-derived balances plus the
+// holds of commands in flight) and forwards nothing. On the gateway's command ring the query sits
+// behind an InputHeader like every record there, with sourceSeq 0: it takes no number from the
+// command sequence, so the product manager's (epoch, sourceSeq) repeat check never sees it.
+
+/** WalletReport.kind: what one record of a wallet answer describes. */
+export const WalletItem = {
+  /** total = cash balance, used = reserved (open inflows + holds in flight), free = available; minor units. */
+  CASH: 1,
+  /** itemId = productId; total = units held, used = reserved (open outflows + holds), free = available. */
+  POSITION: 2,
+  /** The daily notional limit (account-wide, minor units): total = limit, used = used today, free = left. */
+  NOTIONAL_DAILY: 3,
+  /** itemId = brandId; the daily brand limit in units: total = limit, used = units updated today, free = left. */
+  BRAND_DAILY_UNITS: 4,
+} as const;
+export type WalletItem = (typeof WalletItem)[keyof typeof WalletItem];
+
+/** WalletReport.status (the same on every record of one answer). */
+export const WalletStatus = {
+  OK: 0,
+  /** The product manager knows no such account: the answer is one CASH record of zeros. */
+  UNKNOWN_ACCOUNT: 1,
+  /** More items than one answer carries (MAX_WALLET_RECORDS): the rest were left out. */
+  TRUNCATED: 2,
+} as const;
+export type WalletStatus = (typeof WalletStatus)[keyof typeof WalletStatus];
+
+/** Gateway -> product manager: read one account's wallet; answered by WalletReport records. */
+export const WalletQuery = defineMessage('WalletQuery', 92, 1, [
+  ['accountId', 'u32'],
+  ['requestId', 'u32'],
+  ['gatewayId', 'u16'],
+]);
+
+/**
+ * Product manager -> gateway (a bare body, like ExecutionReport): one item of a wallet answer. An
+ * answer is a CASH record, then POSITION, NOTIONAL_DAILY and BRAND_DAILY_UNITS records, all with
+ * the query's requestId, published together; `more` is 1 on every record but the last.
+ */
+export const WalletReport = defineMessage('WalletReport', 93, 1, [
+  ['total', 'i64'],
+  ['used', 'i64'],
+  ['free', 'i64'],
+  /** The last journal seq the state had applied: the wallet includes every event up to it. */
+  ['asOfSeq', 'i64'],
+  /** The product manager's realtime clock when it answered, µs. */
+  ['timeUs', 'i64'],
+  ['requestId', 'u32'],
+  ['accountId', 'u32'],
+  /** productId (POSITION), brandId (BRAND_DAILY_UNITS), else 0. */
+  ['itemId', 'u32'],
+  ['outletId', 'u32'],
+  ['gatewayId', 'u16'],
+  ['kind', 'u8'], // WalletItem
+  ['status', 'u8'], // WalletStatus
+  ['more', 'u8'],
+]);
+
+/** Records in one wallet answer, at most: bounds the answer (64 B each) well under a ring batch. */
+export const MAX_WALLET_RECORDS = 2048;
+
+// ---------------------------------------------------------------------------------------------
 // Market-data feed (publisher -> gateways on marketdata.ring, gateways -> publisher on their
 // request rings): bare bodies after the ring record header, like ExecutionReport. Layout of the
 // feed and who reads what: processes/market-data/market-data-feed-layout.ts.
@@ -621,6 +685,47 @@ export const CandleUpdate = defineMessage('CandleUpdate', 76, 1, [
   ['trades', 'u32'],
 ]);
 
+/** ProductStatus.state: a product's trading state as the journal left it. */
+export const ProductState = {
+  TRADING: 1,
+  HALTED: 2,
+  /** Delisted: orders on it are refused; a later ListProduct of the same id lists it afresh. */
+  DELISTED: 3,
+} as const;
+export type ProductState = (typeof ProductState)[keyof typeof ProductState];
+
+/** ProductStatus.cause: what made the publisher send the record. */
+export const ProductStatusCause = {
+  LISTED: 1,
+  HALTED: 2,
+  RESUMED: 3,
+  DELISTED: 4,
+  /** Part of a product snapshot (a gateway's PRODUCTS query, or the periodic refresh). */
+  SNAPSHOT: 5,
+} as const;
+export type ProductStatusCause = (typeof ProductStatusCause)[keyof typeof ProductStatusCause];
+
+/**
+ * Publisher -> gateways: one product's listing and state after a journaled ListProduct,
+ * HaltProduct, ResumeProduct or DelistProduct, or as part of a product snapshot. Every record
+ * carries the whole listing, so a gateway that missed earlier records is made whole by any later
+ * one. `seq` is the journal seq of the entry that last changed the product: a gateway applies a
+ * record only when it is newer than what it holds (a publisher replaying after a restart re-sends
+ * old records, which are then ignored).
+ */
+export const ProductStatus = defineMessage('ProductStatus', 77, 1, [
+  ['tickSize', 'i64'],
+  ['lotSize', 'i64'],
+  ['referencePrice', 'i64'],
+  ['seq', 'i64'],
+  ['productId', 'u32'],
+  ['brandId', 'u32'],
+  ['state', 'u8'], // ProductState
+  ['cause', 'u8'], // ProductStatusCause
+  ['symbol', 'char', 16],
+  ['brand', 'char', 16],
+]);
+
 // ---------------------------------------------------------------------------------------------
 // Registry.
 
@@ -654,11 +759,14 @@ const MESSAGE_LIST = [
   Candle,
   Heartbeat,
   ExecutionReport,
+  WalletQuery,
+  WalletReport,
   BookDelta,
   BookSnapshot,
   MarketDataQuery,
   MarketDataReply,
   CandleUpdate,
+  ProductStatus,
 ] as const;
 
 /** Every message descriptor, in type-id order. */

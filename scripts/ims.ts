@@ -5,17 +5,24 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RingFile } from '../bus/ring';
 import { DEMO_PRODUCTS } from '../processes/control/demo-products';
 import { formatFailoverDrillReport, runEngineFailoverDrill } from '../processes/drills/engine-failover';
 import { formatPmFailoverDrillReport, runPmFailoverDrill } from '../processes/drills/pm-failover';
-import { readPmStatus } from '../processes/product-manager/pm-status';
+import { formatGatewayKillDrillReport, runGatewayKillDrill } from '../processes/drills/gateway-kill';
+import { formatReporterCrashDrillReport, runReporterCrashDrill } from '../processes/drills/reporter-crash';
+import { formatSequencerRestartReport, runSequencerRestartDrill } from '../processes/drills/sequencer-restart';
+import { formatFullRestartReport, runFullRestartDrill } from '../processes/drills/full-restart';
+import { findGatewayEndpoints } from '../processes/drills/gateway-endpoints';
+import { positiveIntOption, withWsLoadOptions, wsLoadOptionsOf, type WsLoadFlags } from '../processes/drills/ws-load-options';
 import { formatReconcileResult, reconcile, reportEod, reportStoreOptionsFromEnv } from '../processes/reporter';
-import { formatEngineStatus, readEngineStatus, type EngineStatusReport } from '../processes/matching-engine/engine-status';
-import { journalArchive, journalReplay, journalStatus, journalTail, journalVerify } from '../processes/sequencer/journal-tools';
+import { formatEngineStatus } from '../processes/matching-engine/engine-status';
+import { journalArchive, journalReplay, journalTail, journalVerify } from '../processes/sequencer/journal-tools';
 import { configCheckCommand, systemdInstallCommand } from '../processes/operations/operator-commands';
+import { startMetricsServer } from '../processes/operations/metrics';
+import { formatProcessCounters, readProcessCounters } from '../processes/operations/process-counters';
 import { Supervisor } from '../processes/supervisor/supervisor';
-import { cpusOf, pidAlive, readRunState, type RunState } from '../processes/supervisor/run-state';
+import { pidAlive, readRunState } from '../processes/supervisor/run-state';
+import { collectStatus, type StatusReport } from '../processes/supervisor/system-status';
 import { buildTopology, defaultLeaseTimeoutMs, type Profile, type TopologyKind } from '../processes/supervisor/topology';
 
 const PACKAGE_ROOT = findPackageRoot(__dirname);
@@ -65,48 +72,6 @@ function formatAge(ms: number): string {
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
   if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.floor((ms % 60_000) / 1000)}s`;
   return `${Math.floor(ms / 3_600_000)}h${Math.floor((ms % 3_600_000) / 60_000)}m`;
-}
-
-interface StatusReport {
-  instance: string;
-  running: boolean;
-  supervisorPid: number;
-  uptimeMs: number;
-  processes: Array<{ name: string; pid: number; alive: boolean; cpus: number[]; status: string; restarts: number; lastExit: string | null }>;
-  rings: Array<{ name: string; tail: number; records: number; producerPid: number; consumers: Array<{ name: string; position: number; lag: number; gating: boolean; alive: boolean; lapped: number }> }>;
-  journal: ReturnType<typeof journalStatus>;
-  engines: EngineStatusReport | null;
-  productManagers: ReturnType<typeof readPmStatus> | null;
-}
-
-export function collectStatus(state: RunState): StatusReport {
-  const running = pidAlive(state.supervisorPid);
-  const rings: StatusReport['rings'] = [];
-  for (const r of state.rings) {
-    if (!fs.existsSync(r.path)) continue;
-    const ring = RingFile.open(r.path);
-    rings.push({
-      name: r.name,
-      tail: ring.tail(),
-      records: ring.publishedRecords(),
-      producerPid: ring.producerPid(),
-      consumers: ring.consumers().map((c) => ({ name: c.name, position: c.position, lag: c.lag, gating: c.state === 1, alive: c.alive, lapped: c.lapped })),
-    });
-  }
-  return {
-    instance: state.instance,
-    running,
-    supervisorPid: state.supervisorPid,
-    uptimeMs: running ? Date.now() - state.startedAtMs : 0,
-    processes: state.processes.map((p) => {
-      const alive = running && pidAlive(p.pid);
-      return { name: p.name, pid: p.pid, alive, cpus: alive ? cpusOf(p.pid) : p.cpus, status: alive ? p.status : p.status === 'running' ? 'dead' : p.status, restarts: p.restarts, lastExit: p.lastExit };
-    }),
-    rings,
-    journal: fs.existsSync(path.join(state.runDir, 'journal.status')) ? journalStatus(path.join(state.runDir, 'journal.status')) : null,
-    engines: fs.existsSync(path.join(state.runDir, 'engine.lease')) ? readEngineStatus(state.runDir) : null,
-    productManagers: fs.existsSync(path.join(state.runDir, 'pm.lease')) ? readPmStatus(state.runDir) : null,
-  };
 }
 
 function printStatus(s: StatusReport): void {
@@ -184,11 +149,12 @@ export function buildProgram(): Command {
     .addOption(new Option('--topology <kind>', 'exchange (the trading system) or exercise (a bus load with no trading)').choices(['exchange', 'exercise']).default('exchange'))
     .option('--exercise-rate <n>', 'records/s the bus exerciser publishes (exercise topology)', nonNegativeInt, 1000)
     .option('--cores <n>', 'plan for this many cores (default: this machine)', nonNegativeInt)
-    .option('--gateways <n>', 'gateway processes', nonNegativeInt, 1)
-    .option('--trading-port <n>', 'trading listener of gateway 1 (kiosk portal, REST, WebSocket; 0 = any free port)', nonNegativeInt, Number(process.env['IMS_GATEWAY_TRADING_PORT'] ?? 8080))
-    .option('--public-port <n>', 'public market-data listener of gateway 1 (0 = any free port)', nonNegativeInt, Number(process.env['IMS_GATEWAY_PUBLIC_PORT'] ?? 8081))
+    .option('--gateways <n>', 'gateway processes, each with its own rings to the product manager, all on the same trading and public ports (SO_REUSEPORT)', nonNegativeInt, 1)
+    .option('--trading-port <n>', 'trading listener of every gateway (kiosk portal, REST, WebSocket; 0 = each gateway any free port of its own)', nonNegativeInt, Number(process.env['IMS_GATEWAY_TRADING_PORT'] ?? 8080))
+    .option('--public-port <n>', 'public market-data listener of every gateway (0 = each gateway any free port of its own)', nonNegativeInt, Number(process.env['IMS_GATEWAY_PUBLIC_PORT'] ?? 8081))
     .option('--products <file>', 'product list JSON for the gateways (the demo profile writes its own)')
-    .action((o: InstanceOptions & { exerciseRate: number; cores?: number; profile: Profile; topology: TopologyKind; gateways: number; tradingPort: number; publicPort: number; products?: string }) => {
+    .option('--metrics-port <n>', 'serve Prometheus /metrics on this port (0 = any free port; default: IMS_METRICS_PORT, else no metrics server)', nonNegativeInt)
+    .action((o: InstanceOptions & { exerciseRate: number; cores?: number; profile: Profile; topology: TopologyKind; gateways: number; tradingPort: number; publicPort: number; products?: string; metricsPort?: number }) => {
       const runDir = runDirOf(o);
       const dataDir = dataDirOf(o);
       let productsFile = o.products;
@@ -232,6 +198,16 @@ export function buildProgram(): Command {
         return;
       }
       for (const line of topology.banner) process.stdout.write(`ims: ${line}\n`);
+      // The configuration's metrics settings arrive as IMS_METRICS_PORT / IMS_METRICS_HOST (the
+      // EnvironmentFile); the flag wins. The server reads the run dir only, so it dies with us.
+      const metricsPort = o.metricsPort ?? (process.env['IMS_METRICS_PORT'] !== undefined ? nonNegativeInt(process.env['IMS_METRICS_PORT']) : undefined);
+      if (metricsPort !== undefined) {
+        const host = process.env['IMS_METRICS_HOST'] ?? '127.0.0.1';
+        startMetricsServer({ runDir, port: metricsPort, host }).then(
+          (m) => process.stdout.write(`ims: metrics: http://${m.host}:${m.port}/metrics\n`),
+          (e: Error) => process.stderr.write(`ims: the metrics server could not start on ${host}:${metricsPort}: ${e.message} (the exchange runs on without it)\n`),
+        );
+      }
       process.stdout.write(`ims: 'ims status --instance ${o.instance}' shows the processes; Ctrl-C or 'ims stop --instance ${o.instance}' stops them\n`);
     });
 
@@ -241,6 +217,7 @@ export function buildProgram(): Command {
     .option('--watch [ms]', 'refresh until interrupted (default every 1000 ms)')
     .action(async (o: InstanceOptions & { json?: boolean; watch?: string | boolean }) => {
       const runDir = runDirOf(o);
+      let lastCounters: { readings: ReturnType<typeof readProcessCounters>; atMs: number } | null = null;
       const once = (): boolean => {
         const state = readRunState(runDir);
         if (state === null) {
@@ -250,7 +227,14 @@ export function buildProgram(): Command {
         }
         const report = collectStatus(state);
         if (o.json) process.stdout.write(JSON.stringify(report) + '\n');
-        else printStatus(report);
+        else {
+          printStatus(report);
+          // Per-process counters (orders in, orders/s between two refreshes of --watch, p99 round trip).
+          const readings = readProcessCounters(runDir);
+          const lines = formatProcessCounters(readings, lastCounters, Date.now());
+          lastCounters = { readings, atMs: Date.now() };
+          if (lines.length > 0) process.stdout.write(['', ...lines].join('\n') + '\n');
+        }
         return report.running;
       };
       const running = once();
@@ -311,6 +295,60 @@ export function buildProgram(): Command {
     .action(async (o: InstanceOptions & { waitForRestart: number }) => {
       const report = await runPmFailoverDrill({ runDir: runDirOf(o), waitForRestartMs: o.waitForRestart });
       process.stdout.write(formatPmFailoverDrillReport(report) + '\n');
+      process.exitCode = report.ok ? 0 : 1;
+    });
+
+  withWsLoadOptions(withInstance(drill.command('gateway-kill')), { clients: 8, ordersPerSecond: 200 })
+    .description('SIGKILL a gateway under a WebSocket order load (start with --gateways 2): its clients reconnect to another gateway and resend unanswered orders with the same clientOrderId; time detection and RTO, audit every acknowledged order against the journal')
+    .option('--gateway <n>', 'the gateway to kill', positiveIntOption, 1)
+    .option('--load-ms <ms>', 'load before the kill, and after it (long enough for an engine checkpoint: ~1,000 orders)', positiveIntOption, 3_000)
+    .option('--wait-for-restart <ms>', 'wait for the supervisor to bring the killed gateway back (0: do not)', nonNegativeInt, 20_000)
+    .action(async (o: InstanceOptions & WsLoadFlags & { gateway: number; loadMs: number; waitForRestart: number }) => {
+      const report = await runGatewayKillDrill({ runDir: runDirOf(o), ...wsLoadOptionsOf(o), gatewayId: o.gateway, loadBeforeKillMs: o.loadMs, loadAfterKillMs: o.loadMs, waitForRestartMs: o.waitForRestart });
+      process.stdout.write((o.json ? JSON.stringify(report) : formatGatewayKillDrillReport(report)) + '\n');
+      process.exitCode = report.ok ? 0 : 1;
+    });
+
+  withWsLoadOptions(withInstance(drill.command('reporter-crash')), { clients: 4, ordersPerSecond: 200 })
+    .description('SIGKILL the reporter under an order load (again while it catches up, with --kills 2); the supervisor restarts it, it resumes from its stored seq; time detection and catch-up, then reconcile the report database with the journal')
+    .option('--kills <n>', 'how many times to kill it', positiveIntOption, 2)
+    .option('--load-ms <ms>', 'load before the first kill', positiveIntOption, 1_500)
+    .action(async (o: InstanceOptions & WsLoadFlags & { kills: number; loadMs: number }) => {
+      const report = await runReporterCrashDrill({ runDir: runDirOf(o), ...wsLoadOptionsOf(o), kills: o.kills, loadBeforeKillMs: o.loadMs });
+      process.stdout.write((o.json ? JSON.stringify(report) : formatReporterCrashDrillReport(report)) + '\n');
+      process.exitCode = report.ok ? 0 : 1;
+    });
+
+  // sequencer-restart and full-restart load the exchange through REST (processes/drills/drill-load.ts).
+  const restLoadUrl = async (o: InstanceOptions & { url?: string }): Promise<string> => {
+    if (o.url !== undefined) return o.url;
+    const gateway = (await findGatewayEndpoints(runDirOf(o)))[0];
+    if (gateway === undefined) throw new Error(`no gateway answers for instance '${o.instance}'; pass --url http://host:port`);
+    return `http://${gateway.host}:${gateway.port}`;
+  };
+  const withRestLoad = (cmd: Command): Command =>
+    cmd
+      .option('--url <url>', "the gateway's trading listener (default: gateway-1 of the instance)")
+      .option('--orders-per-second <n>', 'steady order load over the demo colleagues', positiveIntOption, 200)
+      .option('--client-timeout-ms <ms>', 'a request unanswered this long is sent again with the same clientOrderId', positiveIntOption, 10_000)
+      .option('--load-ms <ms>', 'load before the kill, and after orders are acknowledged again', positiveIntOption, 3_000)
+      .option('--json', 'print the report as one JSON object', false);
+  type RestLoadFlags = { url?: string; ordersPerSecond: number; clientTimeoutMs: number; loadMs: number; json: boolean };
+
+  withRestLoad(withInstance(drill.command('sequencer-restart')))
+    .description('SIGKILL the sequencer under a REST order load; the supervisor restarts it and it recovers the journal from disk; time detection, recovery and RTO, audit every acknowledged order (journaled once), the state hashes against a replay, conservation')
+    .action(async (o: InstanceOptions & RestLoadFlags) => {
+      const report = await runSequencerRestartDrill({ runDir: runDirOf(o), gatewayUrl: await restLoadUrl(o), load: { ordersPerSecond: o.ordersPerSecond, attemptTimeoutMs: o.clientTimeoutMs }, loadBeforeKillMs: o.loadMs, loadAfterRecoveryMs: o.loadMs });
+      process.stdout.write((o.json ? JSON.stringify(report) : formatSequencerRestartReport(report)) + '\n');
+      process.exitCode = report.ok ? 0 : 1;
+    });
+
+  withRestLoad(withInstance(drill.command('full-restart')))
+    .description('kill -9 every process of the instance (supervisor included), wipe its /dev/shm run directory as a reboot would, start it again from disk with the same command; time the RTO, audit every order acknowledged before and after, balances before and after, state hashes against a replay')
+    .option('--restart-timeout <ms>', 'how long the system may take to come back and acknowledge orders', positiveIntOption, 180_000)
+    .action(async (o: InstanceOptions & RestLoadFlags & { restartTimeout: number }) => {
+      const report = await runFullRestartDrill({ runDir: runDirOf(o), gatewayUrl: await restLoadUrl(o), load: { ordersPerSecond: o.ordersPerSecond, attemptTimeoutMs: o.clientTimeoutMs }, loadBeforeKillMs: o.loadMs, loadAfterRecoveryMs: o.loadMs, restartTimeoutMs: o.restartTimeout });
+      process.stdout.write((o.json ? JSON.stringify(report) : formatFullRestartReport(report)) + '\n');
       process.exitCode = report.ok ? 0 : 1;
     });
 

@@ -14,6 +14,11 @@ import {
   NewOrder,
   OrderStatus,
   TypeId,
+  WalletItem,
+  WalletQuery,
+  WalletReport,
+  WalletStatus,
+  MAX_WALLET_RECORDS,
   defineLayout,
   defineMessage,
   indexMessagesByTypeId,
@@ -110,8 +115,11 @@ t.test('type ids are the agreed ones, unique, and found by the registry', async 
     MarketDataQuery: 74,
     MarketDataReply: 75,
     CandleUpdate: 76,
+    ProductStatus: 77,
     Heartbeat: 90,
     ExecutionReport: 91,
+    WalletQuery: 92,
+    WalletReport: 93,
   };
   t.same(Object.fromEntries(MESSAGES.map((m) => [m.name, m.typeId])), expected);
   t.same({ ...TypeId }, expected, 'TypeId maps every name to its id');
@@ -127,7 +135,7 @@ t.test('type ids are the agreed ones, unique, and found by the registry', async 
     t.equal(messageByName(m.name), m, `messageByName(${m.name})`);
     t.equal(m.version, 1, `${m.name} is at version 1`);
   }
-  for (const unknown of [0, 4, 49, 92, 65_535, -1, 1.5, Number.NaN]) {
+  for (const unknown of [0, 4, 49, 94, 65_535, -1, 1.5, Number.NaN]) {
     t.equal(messageByTypeId(unknown), undefined, `type id ${unknown} is unknown`);
   }
   t.equal(messageByName('Nope'), undefined);
@@ -232,4 +240,30 @@ t.test('NewOrder offsets are pinned (the busiest message on the bus)', async (t)
     clientOrderId: 41,
   });
   t.equal(NewOrder.size, 72);
+});
+
+t.test('WalletQuery and WalletReport offsets are pinned (the portal wallet travels in them)', async (t) => {
+  t.same(WalletQuery.o, { accountId: 0, requestId: 4, gatewayId: 8 });
+  t.equal(WalletQuery.size, 16);
+  t.same(WalletReport.o, {
+    total: 0,
+    used: 8,
+    free: 16,
+    asOfSeq: 24,
+    timeUs: 32,
+    requestId: 40,
+    accountId: 44,
+    itemId: 48,
+    outletId: 52,
+    gatewayId: 56,
+    kind: 58,
+    status: 59,
+    more: 60,
+  });
+  t.equal(WalletReport.size, 64);
+  t.same(WalletItem, { CASH: 1, POSITION: 2, NOTIONAL_DAILY: 3, BRAND_DAILY_UNITS: 4 });
+  t.same(WalletStatus, { OK: 0, UNKNOWN_ACCOUNT: 1, TRUNCATED: 2 });
+  // A whole answer (records with their 8-byte ring headers) fits in one batch (a quarter) of a
+  // 1 MiB ring, the smallest the topology makes, so the product manager publishes it at once.
+  t.ok(MAX_WALLET_RECORDS * (WalletReport.size + 8) <= (1 << 20) / 4, `${MAX_WALLET_RECORDS} records fit a quarter of a 1 MiB ring`);
 });

@@ -14,6 +14,7 @@ import { journalStatus } from '../sequencer/journal-tools';
 import { SourceId } from '../../bus/source-ids';
 import { Accounts, accountStoreOptionsFromEnv, formatDemoCredentials, seedDemoAccounts } from '../accounts';
 import { pinSelf } from '../pin-self';
+import { createEventLog } from '../process-log';
 import { ALWAYS_OPEN_CALENDAR, NEW_YORK_SESSION_CALENDAR } from '../product-manager/trading-calendar';
 import { Control, JournalView } from './control';
 
@@ -27,9 +28,8 @@ const JOURNAL_POLL_LIMIT = 4096;
 export const CONTROL_RING = 'control-to-sequencer';
 export const ACCOUNTS_RING = 'accounts-to-sequencer';
 
-function log(event: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify({ process: 'control', ...event }) + '\n');
-}
+/** JSON lines named after the supervisor's process, 'control' (see processes/process-log.ts). */
+const log = createEventLog('control');
 
 async function run(o: { runDir: string; dataDir: string; profile: 'demo' | 'production' }): Promise<void> {
   const demo = o.profile === 'demo';
@@ -38,7 +38,8 @@ async function run(o: { runDir: string; dataDir: string; profile: 'demo' | 'prod
   if (demo) {
     const credentials = await seedDemoAccounts(accounts);
     colleagueIds = credentials.filter((c) => c.role === 'colleague').map((c) => c.accountId);
-    process.stdout.write(`\n${formatDemoCredentials(credentials)}\n\n`);
+    // The banner's table, one JSON line per row: the columns still line up in a terminal.
+    for (const line of formatDemoCredentials(credentials).split('\n')) log({ event: 'demo-credentials', line });
   }
   const journal = new JournalView();
   const reader = new JournalReader({ ringPath: path.join(o.runDir, 'journal.ring'), name: 'control', fromSeq: 1, gating: false });

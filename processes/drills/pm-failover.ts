@@ -31,6 +31,7 @@ import { REJECT_REASON_NAMES, RejectReason, RiskRuleKind, Side } from '../../bus
 import { OrderStatus } from '../../bus/schema';
 import { native } from '../../native/addon';
 import { sleep, ScratchExchange, type DrillAccount } from '../product-manager/drill-exchange';
+import { freshPmHash as freshHash } from './drill-audit';
 import type { SentRequest } from '../product-manager/drill-gateway';
 import { auditProductManagerJournal, requestKey, type PmJournalAudit } from '../product-manager/pm-journal-audit';
 import { readPmStatus, type PmInstanceStatus } from '../product-manager/pm-status';
@@ -194,24 +195,6 @@ export async function runPmFailoverDrill(options: PmFailoverDrillOptions): Promi
   }
   report.ok = report.problems.length === 0;
   return report;
-}
-
-/** Asks `instance` for a state hash (SIGUSR2) and returns it once published. */
-async function freshHash(runDir: string, instance: string, pid: number): Promise<{ hashSeq: number; stateHash: string } | null> {
-  const before = readPmStatus(runDir).instances.find((s) => s.instance === instance && s.pid === pid);
-  if (before === undefined) return null;
-  try {
-    process.kill(pid, 'SIGUSR2');
-  } catch {
-    return null;
-  }
-  const until = Date.now() + 2_000;
-  while (Date.now() < until) {
-    const s = readPmStatus(runDir).instances.find((i) => i.instance === instance && i.pid === pid);
-    if (s !== undefined && s.hashSeq > 0 && s.hashSeq >= before.lastSeq) return { hashSeq: s.hashSeq, stateHash: s.stateHash };
-    await sleep(5);
-  }
-  return null;
 }
 
 // ---------------------------------------------------------------------------------------------

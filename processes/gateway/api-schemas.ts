@@ -271,15 +271,21 @@ export const StreamPlace = Type.Object({ type: Type.Literal('place'), requestId:
 export const StreamUpdate = Type.Object({ type: Type.Literal('update'), requestId: StreamRequestId, id: OrderIdText, changes: AmendOrderBody }, { ...strict, title: 'StreamUpdate' });
 export const StreamRemove = Type.Object({ type: Type.Literal('remove'), requestId: StreamRequestId, id: OrderIdText }, { ...strict, title: 'StreamRemove' });
 export const StreamPing = Type.Object({ type: Type.Literal('ping'), requestId: StreamRequestId }, { ...strict, title: 'StreamPing' });
+/** Read a wallet (GET /v1/wallet's rules); answered {"type":"wallet","requestId":…,"wallet":{…}}. */
+export const StreamWallet = Type.Object(
+  { type: Type.Literal('wallet'), requestId: StreamRequestId, accountId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,9}$', maxLength: 10, description: 'staff: whose wallet (default your own)' })) },
+  { ...strict, title: 'StreamWallet' },
+);
 /** The envelope checked first, so a message with a bad type gets a precise answer. */
-export const StreamEnvelope = Type.Object({ type: Type.Union([Type.Literal('place'), Type.Literal('update'), Type.Literal('remove'), Type.Literal('ping')]), requestId: StreamRequestId }, { additionalProperties: true, title: 'StreamEnvelope' });
+export const StreamEnvelope = Type.Object({ type: Type.Union([Type.Literal('place'), Type.Literal('update'), Type.Literal('remove'), Type.Literal('ping'), Type.Literal('wallet')]), requestId: StreamRequestId }, { additionalProperties: true, title: 'StreamEnvelope' });
 export type StreamPlace = Static<typeof StreamPlace>;
 export type StreamUpdate = Static<typeof StreamUpdate>;
 export type StreamRemove = Static<typeof StreamRemove>;
+export type StreamWallet = Static<typeof StreamWallet>;
 
 /** Every named schema, for the OpenAPI components section. */
 export const NAMED_SCHEMAS: readonly TSchema[] = [
   PlaceOrderBody, AmendOrderBody, Order, OrderList, LoginBody, Principal, SessionCreated, ApplicationBody, ApplicationOutcome,
   ApiKeyCreateBody, ApiKeyInfo, ApiKeyCreated, ApiKeyList, KycDecisionBody, ReviewQueue, CashMovementBody, InventoryMovementBody,
-  RiskRuleBody, ProductListingBody, CommandSubmitted, ProductInfo, ProductList, ErrorBody, Health, StreamPlace, StreamUpdate, StreamRemove, StreamPing,
+  RiskRuleBody, ProductListingBody, CommandSubmitted, ProductInfo, ProductList, ErrorBody, Health, StreamPlace, StreamUpdate, StreamRemove, StreamPing, StreamWallet,
 ];

@@ -7,7 +7,7 @@
 //     --products products.json --data-dir ./data/main
 
 import * as path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   DEFAULT_BODY_LIMIT_BYTES,
   DEFAULT_BODY_TIMEOUT_MS,
@@ -57,6 +57,8 @@ export interface GatewayConfig {
   readonly wsIdleTimeoutS: number;
   readonly idlePollMs: number;
   readonly spinWindowMs: number;
+  /** futex: a worker thread parked on the from-PM ring wakes the loop (reply-waker.ts); poll: timers and loop turns. */
+  readonly replyWake: 'futex' | 'poll';
   /** marketdata.ring of the publisher; absent: market data is not served (placeholders answer 503). */
   readonly marketDataRing: string | undefined;
   /** This gateway's query ring to the publisher (default beside marketDataRing). */
@@ -108,7 +110,8 @@ export function parseGatewayConfig(argv: readonly string[]): GatewayConfig {
     .option('--ws-max-backpressure-bytes <n>', 'bytes buffered per WebSocket before it is closed as too slow', intIn(1024, 1 << 30), DEFAULT_WS_MAX_BACKPRESSURE_BYTES)
     .option('--ws-idle-timeout-s <n>', 'close a silent WebSocket after this (pings are automatic)', intIn(8, 3600), DEFAULT_WS_IDLE_TIMEOUT_S)
     .option('--idle-poll-ms <n>', 'poll period of the product-manager ring with nothing in flight', intIn(1, 1000), DEFAULT_IDLE_POLL_MS)
-    .option('--spin-window-ms <n>', 'poll every loop turn this long after the last command or reply', intIn(0, 1000), BUSY_SPIN_WINDOW_MS)
+    .option('--spin-window-ms <n>', 'poll every loop turn this long after the last command or reply (--reply-wake poll)', intIn(0, 1000), BUSY_SPIN_WINDOW_MS)
+    .addOption(new Option('--reply-wake <how>', 'how replies are noticed: futex (a worker thread parked on the ring wakes the loop) or poll (timers, and every loop turn within the spin window); env IMS_GATEWAY_REPLY_WAKE').choices(['futex', 'poll']).default(env('IMS_GATEWAY_REPLY_WAKE') ?? 'futex'))
     .option('--market-data-ring <path>', 'the publisher\'s marketdata.ring: serve market data (REST /marketdata/*, channels on the streams); env IMS_GATEWAY_MARKET_DATA_RING', env('IMS_GATEWAY_MARKET_DATA_RING'))
     .option('--market-data-query-ring <path>', 'this gateway\'s query ring to the publisher (default <dir of --market-data-ring>/gateway-<id>-to-marketdata.ring)');
   program.parse([...argv], { from: 'user' });
@@ -145,6 +148,7 @@ export function parseGatewayConfig(argv: readonly string[]): GatewayConfig {
     wsIdleTimeoutS: o['wsIdleTimeoutS'] as number,
     idlePollMs: o['idlePollMs'] as number,
     spinWindowMs: o['spinWindowMs'] as number,
+    replyWake: o['replyWake'] as 'futex' | 'poll',
     marketDataRing: o['marketDataRing'] as string | undefined,
     marketDataQueryRing:
       (o['marketDataQueryRing'] as string | undefined) ??

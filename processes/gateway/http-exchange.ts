@@ -8,6 +8,7 @@
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { ApiFailure, failureBody, STATUS_LINE, type FailureStatus } from './api-failure';
+import { gatewayCounters } from './gateway-counters';
 import type { ExecutionReportValue } from './pm-link';
 import type { PendingWaiter } from './pending-requests';
 
@@ -91,6 +92,7 @@ export class HttpExchange implements PendingWaiter {
     // answered synchronously has no abort handler.
     res.onAborted(() => {
       this.aborted = true;
+      if (!this.answered) gatewayCounters().httpEnded();
       this.clearBodyTimer();
       this.onAbort(this);
     });
@@ -102,6 +104,7 @@ export class HttpExchange implements PendingWaiter {
     this.headers = copyHeaders(req);
     this.ip = remoteIp(res);
     this.startedMs = Date.now();
+    gatewayCounters().httpStarted();
   }
 
   get open(): boolean {
@@ -156,6 +159,7 @@ export class HttpExchange implements PendingWaiter {
     if (!this.open) return;
     this.answered = true;
     this.status = status;
+    gatewayCounters().httpEnded();
     const res = this.res;
     res.cork(() => {
       res.writeStatus(STATUS_LINE[status] ?? `${status} Status`);
@@ -188,6 +192,9 @@ export class HttpExchange implements PendingWaiter {
     if (!this.open) return;
     this.answered = true;
     this.status = f.status;
+    const counters = gatewayCounters();
+    counters.httpEnded();
+    counters.rejected(f.code);
     this.clearBodyTimer();
     const res = this.res;
     const body = failureBody(f);

@@ -10,13 +10,14 @@
 // SIGTERM/SIGINT it stops listening, closes streams, answers nothing more and exits 0.
 
 import * as fs from 'node:fs';
-import pino from 'pino';
+import { createProcessLogger } from '../process-log';
 import { outboxMessageOf } from '../accounts/account-outbox';
 import { accountStoreOptionsFromEnv } from '../accounts/account-store';
 import { Accounts } from '../accounts/accounts';
 import { pinSelf } from '../pin-self';
 import { accountRoutes } from './account-routes';
 import { adminRoutes } from './admin-routes';
+import { systemStatusRoutes } from './system-status-routes';
 import { Authenticator } from './authentication';
 import { Gatekeeper } from './gatekeeper';
 import { parseGatewayConfig, type GatewayConfig } from './gateway-config';
@@ -24,10 +25,11 @@ import type { GatewayServices } from './gateway-services';
 import { closeListener, marketDataPlaceholderRoutes, startMarketDataListener, startTradingListener, type Listening } from './listeners';
 import { buildOpenApi } from './openapi';
 import { orderRoutes } from './order-routes';
+import { WalletAnswers, walletRoutes } from './wallet-routes';
 import type { StreamStats } from './order-stream';
 import { OrderView } from './order-view';
-import { PendingRequests } from './pending-requests';
-import { PmLink } from './pm-link';
+import { CountedPmLink, countingReportHandler, GatewayCounters, installGatewayCounters, SAMPLE_MS, TimedPendingRequests } from './gateway-counters';
+import { openProcessCounters, startEventLoopSampler } from '../operations/process-counters';
 import { ProductCatalog } from './product-catalog';
 import { ReplyPoller } from './reply-poller';
 import { ReportRouter } from './report-router';
@@ -36,6 +38,8 @@ import { StreamRegistry } from './stream-registry';
 import { MarketDataFeed } from './market-data-feed';
 import { MarketDataService } from './market-data-routes';
 import { MarketDataSubscriptions } from './market-data-subscriptions';
+import { TradingHistory } from './history-routes';
+import { reportStoreOptionsFromEnv } from '../reporter/report-store';
 
 /** How often the accounts outbox is checked when no event woke the forwarder. */
 const OUTBOX_POLL_MS = 1_000;
@@ -51,14 +55,19 @@ function loadCatalog(file: string): ProductCatalog {
 }
 
 async function run(config: GatewayConfig): Promise<void> {
-  const log = pino({ base: { process: 'gateway', gatewayId: config.gatewayId, pid: process.pid }, messageKey: 'msg' }, pino.destination({ dest: 1, sync: true }));
+  // process: the supervisor's name for it (gateway-<n>), as every process logs (processes/process-log.ts).
+  const log = createProcessLogger(`gateway-${config.gatewayId}`, { bindings: { gatewayId: config.gatewayId } });
   const catalog = loadCatalog(config.productsFile);
   let wakeForwarder: () => void = () => undefined;
   const accounts = await Accounts.open(accountStoreOptionsFromEnv(config.dataDir), { onOutboxEvent: () => wakeForwarder() });
-  const link = new PmLink({ toPmPath: config.toPmRing, fromPmPath: config.fromPmRing, consumerName: config.consumerName, gatewayId: config.gatewayId, nonGating: config.fromPmNonGating });
+  // The counters file (<run dir>/gateway-<n>.counters) that /metrics reads; see gateway-counters.ts.
+  const counters = new GatewayCounters(openProcessCounters({ fallbackName: `gateway-${config.gatewayId}` }));
+  installGatewayCounters(counters);
+  const eventLoop = startEventLoopSampler(counters.writer);
+  const link = new CountedPmLink({ toPmPath: config.toPmRing, fromPmPath: config.fromPmRing, consumerName: config.consumerName, gatewayId: config.gatewayId, nonGating: config.fromPmNonGating }, counters);
   // A restarted gateway starts its request ids from a different generation, so a late reply to
   // its predecessor cannot match a fresh request.
-  const pending = new PendingRequests(config.maxInFlight, config.replyTimeoutMs, (Date.now() & 0x7fff) + 1);
+  const pending = new TimedPendingRequests(config.maxInFlight, config.replyTimeoutMs, (Date.now() & 0x7fff) + 1, counters);
   const s = {
     config,
     log,
@@ -74,14 +83,18 @@ async function run(config: GatewayConfig): Promise<void> {
     startedMs: Date.now(),
   } satisfies GatewayServices as GatewayServices & { poller: ReplyPoller };
   const reports = new ReportRouter(s);
-  s.poller = new ReplyPoller(link, pending, reports.handle, reports.expired, { idlePollMs: config.idlePollMs, spinWindowMs: config.spinWindowMs });
+  const wallets = new WalletAnswers(s);
+  link.onWalletRecord(wallets.handle);
+  const countedHandle = countingReportHandler(reports.handle, (orderId) => s.orders.get(orderId)?.filledQuantity ?? 0, counters);
+  s.poller = new ReplyPoller(link, pending, countedHandle, reports.expired, { idlePollMs: config.idlePollMs, spinWindowMs: config.spinWindowMs, futexWake: config.replyWake === 'futex' });
 
   // Market data, when the publisher's ring is configured (see market-data-feed.ts).
   let feed: MarketDataFeed | null = null;
   let mdService: MarketDataService | null = null;
   let mdSubscriptions: MarketDataSubscriptions | null = null;
   if (config.marketDataRing !== undefined && config.marketDataQueryRing !== undefined) {
-    feed = new MarketDataFeed(config.gatewayId, config.marketDataRing, config.marketDataQueryRing, catalog.list().map((p) => p.productId));
+    // The feed also keeps the catalog up to date with the journal's listings and halts.
+    feed = new MarketDataFeed(config.gatewayId, config.marketDataRing, config.marketDataQueryRing, catalog);
     mdService = new MarketDataService(s, feed);
     mdSubscriptions = new MarketDataSubscriptions(s, feed, config.wsMaxBackpressureBytes);
   }
@@ -90,7 +103,9 @@ async function run(config: GatewayConfig): Promise<void> {
   const streamStats: StreamStats = { upgrades: 0, refused: 0, messages: 0, invalidMessages: 0 };
   const extraHealth = (): Record<string, unknown> => ({ counters: { reports: { replies: reports.replies, intermediate: reports.intermediate, unsolicited: reports.unsolicited, duplicates: reports.duplicates }, streams: { ...streamStats, open: s.streams.size, pushed: s.streams.pushed, slowClosed: s.streams.slowClosed, undelivered: s.streams.undelivered }, rejected: s.gatekeeper.rejected, bugs: trading.router.bugs + publicListener.router.bugs }, ...marketDataHealth() });
   const mdRoutes = mdService === null ? [] : mdService.routes();
-  const tradingDecls = [...orderRoutes(s), ...accountRoutes(s), ...adminRoutes(s), ...mdRoutes];
+  // Trading history (GET /v1/execution, /v1/orders) from the reporter's database, read-only.
+  const history = new TradingHistory(s, reportStoreOptionsFromEnv(config.dataDir, process.env, true));
+  const tradingDecls = [...orderRoutes(s), ...walletRoutes(s), ...accountRoutes(s), ...adminRoutes(s), ...systemStatusRoutes(s), ...mdRoutes, ...history.routes()];
   let tradingOpenApi = '';
   let publicOpenApi = '';
   const info = { title: 'IMS gateway', version: '1', description: 'Inventory exchange: order entry (REST and WebSocket), accounts and administration. Prices are decimal strings, quantities integers, times epoch milliseconds.' };
@@ -103,6 +118,14 @@ async function run(config: GatewayConfig): Promise<void> {
   const publicListener = await startMarketDataListener(s, allPublic, mdSubscriptions);
   s.poller.start();
   feed?.start();
+  // What the gateway already counts for /health, copied into the counters file for /metrics.
+  const sampleTimer = setInterval(() => {
+    const v = counters.writer.values;
+    v[counters.openWebSockets] = s.streams.size;
+    v[counters.wsMessages] = streamStats.messages;
+  }, SAMPLE_MS);
+  sampleTimer.unref();
+  void history.start();
 
   let outboxTimer: NodeJS.Timeout | null = null;
   let forwarding = false;
@@ -141,12 +164,15 @@ async function run(config: GatewayConfig): Promise<void> {
     for (const l of [trading, publicListener] as Listening[]) closeListener(l);
     s.streams.closeAll();
     if (outboxTimer !== null) clearInterval(outboxTimer);
+    clearInterval(sampleTimer);
+    eventLoop.stop();
     s.poller.stop();
     feed?.stop();
     const finish = async (): Promise<void> => {
       if (config.forwardAccountEvents) await accounts.releaseOutboxLease(holder).catch(() => undefined);
       link.close();
       await accounts.close();
+      await history.close();
       log.info({ event: 'gateway-stopped' }, 'gateway stopped');
       process.exit(0);
     };

@@ -9,18 +9,26 @@
 // the publisher also refreshes every snapshot periodically. Subscribers hear every applied delta,
 // every trade and candle, and a full snapshot each time a mirror (re)synchronises.
 //
+// Products: the gateway's catalog (product-catalog.ts) starts from the products file and learns
+// from ProductStatus records every listing, halt, resume and delisting the journal holds — made
+// through any gateway, before or after this one started: it asks for a product snapshot (PRODUCTS
+// query) when it starts and when it was lapped, and the publisher refreshes it periodically.
+//
 // Polled from the event loop (uWS owns this thread): every FEED_POLL_MS, or at once again while a
-// poll took a full batch. Memory is fixed: mirrors and tapes are made at start for the catalog.
+// poll took a full batch. Memory is bounded: a mirror and a tape per catalog product (at most
+// MAX_PRODUCTS), made when the product is first known (at start, or when the journal lists it).
 
-import { readI64, readU16, readU32, readU8, writeI64, writeU16, writeU32, writeU8, clearBytes } from '../../bus/codec';
+import { readChars, readI64, readU16, readU32, readU8, writeI64, writeU16, writeU32, writeU8, clearBytes } from '../../bus/codec';
 import { Side } from '../../bus/enums';
 import { BACK_PRESSURED, LAPPED, RingConsumer, RingFile, RingProducer, type RecordBuffer } from '../../bus/ring';
-import { BookDelta, BookSnapshot, BookSnapshotLevel, Candle, CandleUpdate, MarketDataQuery, MarketDataReply, TradeTick } from '../../bus/schema';
+import { BookDelta, BookSnapshot, BookSnapshotLevel, Candle, CandleUpdate, MarketDataQuery, MarketDataReply, ProductState, ProductStatus, TradeTick } from '../../bus/schema';
 import { BookMirror, MirrorResult } from '../market-data/book-mirror';
 import type { CandleRecord } from '../market-data/candle-rollup';
 import type { BookSnapshot as BookSnapshotValue, PriceQuantityCount } from '../market-data/l2-book';
 import { gatewayFeedConsumer, MarketDataQueryKind, openMarketDataRing, openQueryRing } from '../market-data/market-data-feed-layout';
+import { BRAND_BYTES, SYMBOL_BYTES } from '../market-data/product-listings';
 import { TradeTape } from '../market-data/trade-tape';
+import { CatalogChange, type ProductCatalog } from './product-catalog';
 import * as fs from 'node:fs';
 
 /** Feed records handled per poll. */
@@ -64,6 +72,11 @@ export interface FeedStats {
   queryTimeouts: number;
   queryBackPressured: number;
   foreignRecords: number;
+  /** ProductStatus records read, those that changed the catalog, and those it could not take. */
+  productRecords: number;
+  productChanges: number;
+  productRefused: number;
+  productSnapshotRequests: number;
 }
 
 const TEXT_DECODER = new TextDecoder();
@@ -75,7 +88,21 @@ export class MarketDataFeed {
   readonly tapes = new Map<number, TradeTape>();
   /** Latest open candle per `${productId}:${resolutionS}`. */
   readonly openCandles = new Map<string, CandleRecord>();
-  readonly stats: FeedStats = { records: 0, lapped: 0, gaps: 0, snapshotsApplied: 0, snapshotRequests: 0, queriesSent: 0, queryTimeouts: 0, queryBackPressured: 0, foreignRecords: 0 };
+  readonly stats: FeedStats = {
+    records: 0,
+    lapped: 0,
+    gaps: 0,
+    snapshotsApplied: 0,
+    snapshotRequests: 0,
+    queriesSent: 0,
+    queryTimeouts: 0,
+    queryBackPressured: 0,
+    foreignRecords: 0,
+    productRecords: 0,
+    productChanges: 0,
+    productRefused: 0,
+    productSnapshotRequests: 0,
+  };
   listener: FeedListener | null = null;
 
   private readonly snapshotAskedMs = new Map<number, number>();
@@ -90,20 +117,18 @@ export class MarketDataFeed {
     readonly gatewayId: number,
     feedRingPath: string,
     queryRingPath: string,
-    productIds: readonly number[],
+    readonly catalog: ProductCatalog,
   ) {
     // The publisher may have made the ring with another capacity (--ring-bytes): open it as it is.
     const ring = fs.existsSync(feedRingPath) ? RingFile.open(feedRingPath) : openMarketDataRing(feedRingPath, 0);
     this.consumer = new RingConsumer(ring, gatewayFeedConsumer(gatewayId), { gating: false });
     this.queries = new RingProducer(openQueryRing(queryRingPath));
-    for (const id of productIds) {
-      this.mirrors.set(id, new BookMirror(id, MIRROR_PENDING_DELTAS));
-      this.tapes.set(id, new TradeTape(GATEWAY_TAPE_TRADES));
-    }
+    for (const p of catalog.list()) this.track(p.productId);
   }
 
   start(): void {
     this.stopped = false;
+    this.askProducts();
     for (const id of this.mirrors.keys()) this.askSnapshot(id, Date.now());
     this.schedule(false);
   }
@@ -134,6 +159,9 @@ export class MarketDataFeed {
     if (n === LAPPED) {
       // Deltas were lost: every book may be wrong. Wait for fresh snapshots of all of them.
       this.stats.lapped++;
+      // Listings and halts may have been lost with them: ask for the product list too (first, so
+      // the publisher answers it before the books).
+      this.askProducts();
       for (const [id, m] of this.mirrors) {
         m.live = false;
         this.askSnapshot(id, nowMs);
@@ -167,6 +195,60 @@ export class MarketDataFeed {
     const id = this.nextRequestId;
     this.nextRequestId = id >= 0xfffffff0 ? 1 : id + 1;
     return id;
+  }
+
+  /** Starts mirroring a product (a mirror and a tape), or does nothing if it is mirrored. */
+  private track(productId: number): boolean {
+    if (this.mirrors.has(productId)) return false;
+    this.mirrors.set(productId, new BookMirror(productId, MIRROR_PENDING_DELTAS));
+    this.tapes.set(productId, new TradeTape(GATEWAY_TAPE_TRADES));
+    return true;
+  }
+
+  /** Brings the mirrors in line with the catalog after a product was added or removed. */
+  private syncProducts(nowMs: number): void {
+    for (const id of [...this.mirrors.keys()]) {
+      if (this.catalog.byProductId(id) !== undefined) continue;
+      this.mirrors.delete(id);
+      this.tapes.delete(id);
+      this.snapshotAskedMs.delete(id);
+    }
+    for (const p of this.catalog.list()) if (this.track(p.productId) && !this.stopped) this.askSnapshot(p.productId, nowMs);
+  }
+
+  private askProducts(): void {
+    this.stats.productSnapshotRequests++;
+    this.sendQuery(MarketDataQueryKind.PRODUCTS, 0, 0, {});
+  }
+
+  /** One ProductStatus record: decoded (strings allocated) only when it is newer than the catalog's. */
+  private productStatus(v: DataView, offset: number): void {
+    this.stats.productRecords++;
+    const o = ProductStatus.o;
+    const productId = readU32(v, offset + o.productId);
+    const seq = readI64(v, offset + o.seq);
+    const state = readU8(v, offset + o.state);
+    const known = this.catalog.byProductId(productId);
+    // What the catalog would call STALE, decided before any string is decoded (the periodic snapshot repeats every product).
+    if (known !== undefined && (seq < known.journalSeq || (seq === known.journalSeq && known.halted === (state === ProductState.HALTED) && state !== ProductState.DELISTED))) return;
+    const change = this.catalog.applyJournalListing({
+      productId,
+      symbol: readChars(v, offset + o.symbol, SYMBOL_BYTES),
+      brand: readChars(v, offset + o.brand, BRAND_BYTES),
+      brandId: readU32(v, offset + o.brandId),
+      tickSize: readI64(v, offset + o.tickSize),
+      lotSize: readI64(v, offset + o.lotSize),
+      halted: state === ProductState.HALTED,
+      delisted: state === ProductState.DELISTED,
+      seq,
+    });
+    if (change < 0) {
+      this.stats.productRefused++;
+      return;
+    }
+    if (change === CatalogChange.STALE) return;
+    this.stats.productChanges++;
+    if (change !== CatalogChange.STATE) this.syncProducts(Date.now());
   }
 
   private askSnapshot(productId: number, nowMs: number): void {
@@ -309,6 +391,11 @@ export class MarketDataFeed {
         if (typeId === CandleUpdate.typeId) this.openCandles.set(key, candle);
         else if (this.openCandles.get(key)?.bucketStartUs === candle.bucketStartUs) this.openCandles.delete(key);
         this.listener?.onCandle(productId, resolutionS, typeId === Candle.typeId, candle);
+        return;
+      }
+      case ProductStatus.typeId: {
+        if (version !== ProductStatus.version || length < ProductStatus.size) break;
+        this.productStatus(v, offset);
         return;
       }
       case MarketDataReply.typeId: {

@@ -3,7 +3,7 @@
 // TypeBox schemas already are). Named schemas go to components and are referenced by title.
 
 import type { TObject, TSchema } from '@sinclair/typebox';
-import { ErrorBody, NAMED_SCHEMAS, StreamPing, StreamPlace, StreamRemove, StreamUpdate } from './api-schemas';
+import { ErrorBody, NAMED_SCHEMAS, StreamPing, StreamPlace, StreamRemove, StreamUpdate, StreamWallet } from './api-schemas';
 import type { RouteDeclaration } from './route-spec';
 
 const ERROR_TEXT: Readonly<Record<number, string>> = {
@@ -99,13 +99,13 @@ export function buildOpenApi(decls: readonly RouteDeclaration[], info: OpenApiIn
       summary: 'WebSocket: order entry and live execution reports (upgrade; see description)',
       description:
         'Upgrade with "Authorization: Bearer <credential>" or subprotocols "ims.v1, ims-token.<credential>". ' +
-        'Send place/update/remove/ping messages (x-client-messages), correlated by your requestId; receive result, error, execution and pong messages. ' +
+        'Send place/update/remove/ping/wallet messages (x-client-messages), correlated by your requestId; receive result, error, execution and pong messages. ' +
         'A client that cannot keep up is closed with code 1013; reconnect and resume from the last eventSeq seen.',
       tags: ['stream'],
       operationId: 'getV1Stream',
       security: [{ bearer: [] }],
       responses: { '101': { description: 'switching protocols' }, '401': { description: ERROR_TEXT[401], content: { 'application/json': { schema: ref(ErrorBody, named) } } }, '429': { description: ERROR_TEXT[429] } },
-      'x-client-messages': [StreamPlace, StreamUpdate, StreamRemove, StreamPing].map((m) => ref(m, named)),
+      'x-client-messages': [StreamPlace, StreamUpdate, StreamRemove, StreamPing, StreamWallet].map((m) => ref(m, named)),
     },
   };
   return {

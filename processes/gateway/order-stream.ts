@@ -12,11 +12,13 @@
 //   {"type":"update","requestId":"c2","id":"42","changes":{"price":"10.10"}}
 //   {"type":"remove","requestId":"c3","id":"42"}
 //   {"type":"ping","requestId":"c4"}
+//   {"type":"wallet","requestId":"c5"[,"accountId":"7" (staff)]}     (GET /v1/wallet's rules)
 // Server -> client:
 //   {"type":"result","requestId":"c1","status":200,"order":{...}}
 //   {"type":"error","requestId":"c1"|null,"status":4xx|503,"error":code,"detail":text[,"retryAfterSeconds":n]}
 //   {"type":"execution","eventSeq":n,"execId":"...","eventTime":ms,"order":{...}}   (unsolicited)
 //   {"type":"pong","requestId":"c4"}
+//   {"type":"wallet","requestId":"c5","wallet":{...GET /v1/wallet body...}}
 //
 // Backpressure: see stream-registry.ts (maxBackpressure, closed when the client cannot keep up).
 
@@ -24,9 +26,10 @@ import * as uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocketBehavior } from 'uWebSockets.js';
 import type { Principal } from '../accounts/principal';
 import { ApiFailure, failure, STATUS_LINE, failureBody, UNAUTHENTICATED } from './api-failure';
-import { StreamEnvelope, StreamPlace, StreamRemove, StreamUpdate } from './api-schemas';
+import { StreamEnvelope, StreamPlace, StreamRemove, StreamUpdate, StreamWallet } from './api-schemas';
 import { bearerOf, credentialFromProtocols, WS_PROTOCOL } from './authentication';
 import { WS_MAX_PAYLOAD_BYTES } from './gateway-limits';
+import { gatewayCounters } from './gateway-counters';
 import type { GatewayServices } from './gateway-services';
 import { copyHeaders, remoteIp } from './http-exchange';
 import { replyOutcome, submitAmend, submitPlace, submitRemove } from './order-entry';
@@ -35,14 +38,17 @@ import type { ExecutionReportValue } from './pm-link';
 import { parseJsonBody, Validator } from './schema-validation';
 import { CLOSE_POLICY, type Stream, type StreamUserData } from './stream-registry';
 import { MarketDataSubscriptions } from './market-data-subscriptions';
+import { submitWalletQuery, walletAccountOf, WalletRequest, type WalletJson } from './wallet-routes';
 
 const envelope = new Validator(StreamEnvelope, 'message');
 const placeMessage = new Validator(StreamPlace, 'place message');
 const updateMessage = new Validator(StreamUpdate, 'update message');
 const removeMessage = new Validator(StreamRemove, 'remove message');
+const walletMessage = new Validator(StreamWallet, 'wallet message');
 const BINARY = failure(400, 'binary_not_supported', 'send JSON text frames');
 
 function errorJson(requestId: string | null, f: ApiFailure): string {
+  gatewayCounters().rejected(f.code);
   return JSON.stringify({ type: 'error', requestId, status: f.status, error: f.code, detail: f.detail, retryAfterSeconds: f.retryAfterS, fields: f.fields });
 }
 
@@ -74,6 +80,29 @@ class StreamRequest implements PendingWaiter {
   onTimeout(): void {
     if (this.ws.getUserData().closed) return;
     this.s.streams.send(this.ws, errorJson(this.requestId, TIMEOUT));
+  }
+}
+
+/** A wallet read made over a stream. */
+class StreamWalletRequest extends WalletRequest {
+  constructor(
+    private readonly s: GatewayServices,
+    private readonly ws: Stream,
+    private readonly requestId: string,
+  ) {
+    super();
+  }
+
+  get gone(): boolean {
+    return this.ws.getUserData().closed;
+  }
+
+  protected deliver(wallet: WalletJson): void {
+    if (!this.gone) this.s.streams.send(this.ws, JSON.stringify({ type: 'wallet', requestId: this.requestId, wallet }));
+  }
+
+  protected deny(f: ApiFailure): void {
+    if (!this.gone) this.s.streams.send(this.ws, errorJson(this.requestId, f));
   }
 }
 
@@ -197,6 +226,16 @@ export function streamBehavior(s: GatewayServices, stats: StreamStats, marketDat
         case 'remove': {
           const m = removeMessage.validate(parsed);
           f = m instanceof ApiFailure ? m : submitRemove(s, ud.principal, m.id, new StreamRequest(s, ws, requestId));
+          break;
+        }
+        case 'wallet': {
+          const m = walletMessage.validate(parsed);
+          if (m instanceof ApiFailure) {
+            f = m;
+            break;
+          }
+          const accountId = walletAccountOf(ud.principal, m.accountId);
+          f = accountId instanceof ApiFailure ? accountId : submitWalletQuery(s, accountId, new StreamWalletRequest(s, ws, requestId));
           break;
         }
       }

@@ -121,6 +121,19 @@ export class PendingRequests {
     return slot;
   }
 
+  /**
+   * The live slot a record answering `requestId` for `accountId` belongs to (wallet reads: their
+   * records carry no order), or NOT_A_REPLY.
+   */
+  slotOfRequest(requestId: number, accountId: number): number {
+    const slot = requestId & this.slotMask;
+    if (requestId === NO_SLOT || slot >= this.capacity || this.activeId[slot] !== requestId || this.accountId[slot] !== accountId) {
+      this.notReplies++;
+      return NOT_A_REPLY;
+    }
+    return slot;
+  }
+
   waiterAt(slot: number): PendingWaiter {
     return this.waiters[slot]!;
   }

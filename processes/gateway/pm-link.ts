@@ -7,8 +7,11 @@
 //     | gatewayId, flags=0,  |  InventoryReceipt/Dispatch, SetRiskRule,       |
 //     | epoch                |  ListProduct, HaltProduct, ResumeProduct)      |
 //     +----------------------+-----------------------------------------------+
+//     and wallet reads: InputHeader with sourceSeq 0 (a read takes no number from the command
+//     sequence; the PM answers it and forwards nothing) + WalletQuery body.
 //   PM -> gateway   (this process is one gating consumer, named `gateway-<id>` by default):
-//     bare ExecutionReport bodies (no input header), see bus/schema.ts.
+//     bare ExecutionReport bodies (no input header), and the bare WalletReport records that answer
+//     a WalletQuery (several per answer, `more` = 1 on all but the last), see bus/schema.ts.
 //
 // (epoch, sourceSeq) grows strictly across restarts: the epoch is the ring's producer-attach count
 // (bumped by every RingProducer that attaches) and sourceSeq restarts at 1 in each epoch, so the
@@ -23,11 +26,17 @@
 import { allocValue, decodeInto, encode } from '../../bus/codec';
 import { Meta } from '../../bus/ring-layout';
 import { BACK_PRESSURED, LAPPED, RingConsumer, RingFile, RingProducer, type RecordBuffer } from '../../bus/ring';
-import { AmendOrder, CancelOrder, ExecutionReport, INPUT_HEADER_BYTES, InputHeader, NewOrder, type Layout, type MessageDescriptor, type ValueOf } from '../../bus/schema';
+import { AmendOrder, CancelOrder, ExecutionReport, INPUT_HEADER_BYTES, InputHeader, NewOrder, WalletQuery, WalletReport, type Layout, type MessageDescriptor, type ValueOf } from '../../bus/schema';
 import type { AmendCommand, PlaceCommand } from './order-normalization';
 
 export type ExecutionReportValue = ValueOf<typeof ExecutionReport>;
 export type ReportHandler = (report: ExecutionReportValue) => void;
+export type WalletReportValue = ValueOf<typeof WalletReport>;
+/** Gets each WalletReport record; the value object is valid only during the call. */
+export type WalletRecordHandler = (record: WalletReportValue) => void;
+
+/** InputHeader.sourceSeq of a wallet read: not a command, so outside the command numbering. */
+export const READ_SOURCE_SEQ = 0;
 
 export interface PmLinkOptions {
   readonly toPmPath: string;
@@ -46,8 +55,10 @@ export interface PmLinkStats {
   commandsWritten: number;
   backPressured: number;
   reportsRead: number;
-  /** Records on the PM->gateway ring that are not ExecutionReports of the expected version. */
+  /** Records on the PM->gateway ring that are neither ExecutionReports nor WalletReports of the expected version. */
   foreignRecords: number;
+  walletQueriesWritten: number;
+  walletRecordsRead: number;
   /** ExecutionReports addressed to another gateway id (a PM routing bug): dropped. */
   misrouted: number;
   /** Times a non-gating reader was lapped and skipped ahead. */
@@ -66,9 +77,16 @@ export class PmLink {
   private readonly amendOrder = allocValue(AmendOrder);
   private readonly report = allocValue(ExecutionReport);
   private handler: ReportHandler | null = null;
-  readonly stats: PmLinkStats = { commandsWritten: 0, backPressured: 0, reportsRead: 0, foreignRecords: 0, misrouted: 0, lapped: 0 };
+  readonly stats: PmLinkStats = { commandsWritten: 0, backPressured: 0, reportsRead: 0, foreignRecords: 0, walletQueriesWritten: 0, walletRecordsRead: 0, misrouted: 0, lapped: 0 };
+  private readonly walletQuery = allocValue(WalletQuery);
+  private readonly walletRecord = allocValue(WalletReport);
+  private walletHandler: WalletRecordHandler | null = null;
   /** Made once: the ring calls it per record, so no closure is created per poll. */
   private readonly onRecord = (typeId: number, version: number, buf: RecordBuffer, offset: number, length: number): void => {
+    if (typeId === WalletReport.typeId && version === WalletReport.version && length >= WalletReport.size) {
+      this.walletRecordRead(buf, offset);
+      return;
+    }
     if (typeId !== ExecutionReport.typeId || version !== ExecutionReport.version || length < ExecutionReport.size) {
       this.stats.foreignRecords++;
       return;
@@ -135,6 +153,40 @@ export class PmLink {
     return this.write(AmendOrder, v) !== 0;
   }
 
+  /** Where WalletReport records go (records arriving before this is set are counted as misrouted). */
+  onWalletRecord(handler: WalletRecordHandler): void {
+    this.walletHandler = handler;
+  }
+
+  /** Writes a wallet read for `accountId`; false when the ring is back-pressured. */
+  sendWalletQuery(requestId: number, accountId: number): boolean {
+    const v = this.walletQuery;
+    v.accountId = accountId;
+    v.requestId = requestId;
+    v.gatewayId = this.gatewayId;
+    const at = this.producer.tryClaim(WalletQuery.typeId, WalletQuery.version, INPUT_HEADER_BYTES + WalletQuery.size);
+    if (at === BACK_PRESSURED) {
+      this.stats.backPressured++;
+      return false;
+    }
+    const view = this.producer.ring.view;
+    const h = this.header;
+    h.sourceSeq = READ_SOURCE_SEQ;
+    h.sourceId = this.gatewayId;
+    h.flags = 0;
+    h.epoch = this.epoch;
+    try {
+      encode(InputHeader, h, view, at);
+      encode(WalletQuery, v, view, at + INPUT_HEADER_BYTES);
+    } catch (e) {
+      this.producer.abort();
+      throw e;
+    }
+    this.producer.commit();
+    this.stats.walletQueriesWritten++;
+    return true;
+  }
+
   /** Writes an admin command; returns its sourceSeq, or 0 when the ring is back-pressured. */
   sendAdmin<D extends MessageDescriptor>(desc: D, value: ValueOf<D>): number {
     return this.write(desc, value);
@@ -147,6 +199,16 @@ export class PmLink {
     if (n !== LAPPED) return n;
     this.stats.lapped++;
     return 0;
+  }
+
+  private walletRecordRead(buf: RecordBuffer, offset: number): void {
+    const r = decodeInto(WalletReport, buf.view, offset, this.walletRecord);
+    if (r.gatewayId !== this.gatewayId || this.walletHandler === null) {
+      this.stats.misrouted++;
+      return;
+    }
+    this.stats.walletRecordsRead++;
+    this.walletHandler(r);
   }
 
   close(): void {

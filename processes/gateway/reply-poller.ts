@@ -12,14 +12,27 @@
 // Writing a command calls requestSent(), which switches to setImmediate at once. Each poll takes
 // at most REPLY_POLL_BATCH reports, then yields to the loop. Measured figures are in
 // processes/gateway/README.md.
+//
+// With `futexWake` (the default in main.ts) none of that spinning happens: after a poll that
+// emptied the ring the poller arms a ReplyWaker (reply-waker.ts), a worker thread parked on the
+// ring's futex that posts one wake-up to this loop when the product manager publishes. The loop
+// then sleeps in epoll like any idle server; a fallback timer (WAKER_FALLBACK_*_MS) still sweeps
+// expired requests and would catch a lost wake-up.
 
 import { BUSY_SPIN_WINDOW_MS, IN_FLIGHT_POLL_MS, REPLY_POLL_BATCH } from './gateway-limits';
 import type { PendingRequests, PendingWaiter } from './pending-requests';
 import type { PmLink, ReportHandler } from './pm-link';
+import { ReplyWaker } from './reply-waker';
+
+/** With the waker: the fallback poll while requests wait (also their expiry sweep), and when idle. */
+export const WAKER_FALLBACK_IN_FLIGHT_MS = 10;
+export const WAKER_FALLBACK_IDLE_MS = 100;
 
 export interface ReplyPollerOptions {
   readonly idlePollMs: number;
   readonly spinWindowMs?: number;
+  /** Wake on the ring's futex from a worker thread instead of polling from timers and loop turns. */
+  readonly futexWake?: boolean;
 }
 
 export class ReplyPoller {
@@ -29,6 +42,7 @@ export class ReplyPoller {
   private lastActivityMs = 0;
   private stopped = true;
   private readonly spinWindowMs: number;
+  private waker: ReplyWaker | null = null;
   polls = 0;
   reports = 0;
   lastReportMs = 0;
@@ -45,7 +59,13 @@ export class ReplyPoller {
 
   start(): void {
     this.stopped = false;
+    if (this.options.futexWake === true && this.waker === null) this.waker = new ReplyWaker(this.link.consumer.ring.path, this.onWake);
     this.immediate = setImmediate(this.onImmediate);
+  }
+
+  /** Wake-ups posted by the futex waker (0 without one). */
+  get wakeups(): number {
+    return this.waker === null ? 0 : this.waker.wakeups;
   }
 
   stop(): void {
@@ -54,11 +74,15 @@ export class ReplyPoller {
     if (this.timer !== null) clearTimeout(this.timer);
     this.immediate = null;
     this.timer = null;
+    this.waker?.stop();
+    this.waker = null;
   }
 
   /** A command was written: poll every loop turn until its answer (or the spin window) passes. */
   requestSent(): void {
     this.lastActivityMs = Date.now();
+    // The waker is armed whenever the ring was polled empty: it will tell us of the answer.
+    if (this.waker !== null) return;
     if (this.immediate === null && !this.stopped) this.immediate = setImmediate(this.onImmediate);
   }
 
@@ -79,6 +103,10 @@ export class ReplyPoller {
     this.tick();
   };
 
+  private readonly onWake = (): void => {
+    if (this.immediate === null) this.tick();
+  };
+
   private readonly onTimer = (): void => {
     this.timer = null;
     if (this.immediate === null) this.tick();
@@ -89,11 +117,24 @@ export class ReplyPoller {
     const n = this.pollNow();
     const nowMs = Date.now();
     if (n > 0) this.lastActivityMs = nowMs;
+    if (this.waker !== null) {
+      if (n >= REPLY_POLL_BATCH) {
+        this.immediate = setImmediate(this.onImmediate);
+        return;
+      }
+      this.waker.arm(this.link.consumer.position);
+      this.schedule(nowMs, this.pending.inFlight > 0 ? WAKER_FALLBACK_IN_FLIGHT_MS : WAKER_FALLBACK_IDLE_MS);
+      return;
+    }
     if (n >= REPLY_POLL_BATCH || (this.pending.inFlight > 0 && nowMs - this.lastActivityMs < this.spinWindowMs)) {
       this.immediate = setImmediate(this.onImmediate);
       return;
     }
-    const delayMs = this.pending.inFlight > 0 ? IN_FLIGHT_POLL_MS : this.options.idlePollMs;
+    this.schedule(nowMs, this.pending.inFlight > 0 ? IN_FLIGHT_POLL_MS : this.options.idlePollMs);
+  }
+
+  /** The next timer poll in `delayMs`, unless one is already due sooner. */
+  private schedule(nowMs: number, delayMs: number): void {
     const dueMs = nowMs + delayMs;
     if (this.timer !== null) {
       if (this.timerDueMs <= dueMs) return;

@@ -4,13 +4,14 @@
 // commits and claims again, which always succeeds. Records are published by `commit()` once per
 // poll batch (and before any snapshot, whose size may need a fresh batch).
 
-import { clearBytes, writeI64, writeU16, writeU32, writeU8 } from '../../bus/codec';
+import { clearBytes, copyChars, writeI64, writeU16, writeU32, writeU8 } from '../../bus/codec';
 import { BACK_PRESSURED, RingProducer, type RingFile } from '../../bus/ring';
-import { BookDelta, BookSnapshot, BookSnapshotLevel, Candle, CandleUpdate, MarketDataReply, TradeTick } from '../../bus/schema';
+import { BookDelta, BookSnapshot, BookSnapshotLevel, Candle, CandleUpdate, MarketDataReply, ProductStatus, ProductStatusCause, TradeTick } from '../../bus/schema';
 import type { L2Book } from './l2-book';
 import type { LevelLadder } from './level-ladder';
 import { assert } from './market-data-assert';
 import { maxSnapshotLevels } from './market-data-feed-layout';
+import { BRAND_BYTES, SYMBOL_BYTES, type ProductListings } from './product-listings';
 
 const TEXT_ENCODER = new TextEncoder();
 
@@ -20,6 +21,8 @@ export class FeedWriter {
   records = 0;
   snapshots = 0;
   truncatedSnapshots = 0;
+  productRecords = 0;
+  productSnapshots = 0;
   private readonly view: DataView;
 
   constructor(readonly ring: RingFile) {
@@ -115,6 +118,37 @@ export class FeedWriter {
     }
     this.producer.commit();
     this.snapshots++;
+  }
+
+  /** One product's listing and state (row of `listings`), sent because of `cause`. Allocation-free. */
+  productStatus(listings: ProductListings, row: number, cause: ProductStatusCause): void {
+    const b = this.claim(ProductStatus.typeId, ProductStatus.version, ProductStatus.size);
+    const v = this.view;
+    const o = ProductStatus.o;
+    clearBytes(v, b, ProductStatus.size);
+    writeI64(v, b + o.tickSize, listings.tickSize[row]!);
+    writeI64(v, b + o.lotSize, listings.lotSize[row]!);
+    writeI64(v, b + o.referencePrice, listings.referencePrice[row]!);
+    writeI64(v, b + o.seq, listings.seq[row]!);
+    writeU32(v, b + o.productId, listings.productId[row]!);
+    writeU32(v, b + o.brandId, listings.brandId[row]!);
+    writeU8(v, b + o.state, listings.state[row]!);
+    writeU8(v, b + o.cause, cause);
+    copyChars(listings.symbols, row * SYMBOL_BYTES, v, b + o.symbol, SYMBOL_BYTES);
+    copyChars(listings.brands, row * BRAND_BYTES, v, b + o.brand, BRAND_BYTES);
+    this.productRecords++;
+  }
+
+  /**
+   * Every product ever listed (delisted ones included, so a gateway drops them), one ProductStatus
+   * each with cause SNAPSHOT, published at once. Bounded by the table's capacity; the claim path
+   * commits whenever the batch bound is reached.
+   */
+  productSnapshot(listings: ProductListings): void {
+    this.producer.commit();
+    for (let row = 0; row < listings.rows; row++) this.productStatus(listings, row, ProductStatusCause.SNAPSHOT);
+    this.producer.commit();
+    this.productSnapshots++;
   }
 
   /** The answer to a gateway's query: status and UTF-8 JSON. */

@@ -3,6 +3,7 @@
 //
 //   market-data publisher ──marketdata.ring (broadcast)──► gateway-1, gateway-2, ... (non-gating)
 //        ▲   BookDelta, BookSnapshot (+ levels), TradeTick, Candle (closed), CandleUpdate (open),
+//        │   ProductStatus (a listing, halt, resume or delisting; or one product of a snapshot),
 //        │   MarketDataReply (addressed by gatewayId + requestId; other gateways skip it)
 //        │
 //        └──gateway-<n>-to-marketdata.ring── gateway n   MarketDataQuery (consumer 'market-data', gating)
@@ -11,7 +12,8 @@
 // followed by its levels, a MarketDataReply by its JSON. The broadcast ring never holds the
 // publisher back: a gateway that falls a whole ring behind is lapped, notices it (LAPPED or a
 // sequence gap), and resynchronises its books from fresh snapshots (it asks for them with a
-// SNAPSHOT query). Either side may create a ring first; both create it with this geometry.
+// SNAPSHOT query) and its product catalog from a product snapshot (a PRODUCTS query; a gateway also
+// asks for one when it starts). Either side may create a ring first; both create it with this geometry.
 
 import * as path from 'node:path';
 import { registerConsumer, RingFile } from '../../bus/ring';
@@ -39,6 +41,8 @@ export const MarketDataQueryKind = {
   BOOK_AT: 2,
   /** Candles of productId at resolutionS with bucket start in [startUs, endUs): a JSON reply. */
   CANDLES: 3,
+  /** Publish every listed product's ProductStatus on the broadcast ring now (a gateway starts or resyncs its catalog). */
+  PRODUCTS: 4,
 } as const;
 
 export function marketDataRingPath(runDir: string): string {

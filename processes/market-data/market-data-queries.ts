@@ -8,7 +8,8 @@
 //            journal replayed). An older time is answered 404 book_history_not_kept with the
 //            earliest time still kept.
 //   CANDLES  closed candles from the store (flushed first, so nothing closed is missing) plus the
-//            open candle from memory; resolutions that are not kept live are aggregated from
+//            open candle from memory, captured when the query arrived (a PostgreSQL read answers
+//            later, after the flush it follows: planCandles → store.candles → finishCandles); resolutions that are not kept live are aggregated from
 //            1-minute candles. The gateway has already bounded the range to MAX_CANDLES_PER_QUERY.
 
 import { BucketClock } from './bucket-clock';
@@ -16,7 +17,6 @@ import { liveResolutionIndex, MINUTE_RESOLUTION_S, resolutionProblem } from './c
 import { aggregateCandles, type CandleRecord } from './candle-rollup';
 import type { MarketData } from './market-data';
 import { MAX_CANDLES_PER_QUERY } from './market-data-limits';
-import type { MarketDataStore } from './market-data-store';
 
 export interface QueryAnswer {
   status: number;
@@ -41,20 +41,52 @@ export function answerBookAt(md: MarketData, productId: number, timeUs: number, 
   return { status: 200, json: JSON.stringify(book) };
 }
 
-export function answerCandles(md: MarketData, store: MarketDataStore, productId: number, resolutionS: number, startUs: number, endUs: number): QueryAnswer {
+/** A candle query checked and started: what to read from the store and what memory adds to it. */
+export interface CandlePlan {
+  readonly productId: number;
+  readonly resolutionS: number;
+  readonly startUs: number;
+  readonly endUs: number;
+  /** Kept live (read as is) or aggregated from 1-minute candles. */
+  readonly live: boolean;
+  /** What to read from the store: resolution, bucket range and limit. */
+  readonly readResolutionS: number;
+  readonly readFromUs: number;
+  readonly readLimit: number;
+  /** The open candle when the query arrived (a copy): with a store read issued after a flush, one consistent state. */
+  readonly open: CandleRecord | undefined;
+  readonly clock: BucketClock | null;
+}
+
+/** Checks a candle query and captures the open candle; the store read comes next (planCandles → store.candles → finishCandles). */
+export function planCandles(md: MarketData, productId: number, resolutionS: number, startUs: number, endUs: number): CandlePlan | QueryAnswer {
   const problem = resolutionProblem(resolutionS);
   if (problem !== null) return fail(400, 'invalid_resolution', problem);
   if (!(endUs > startUs)) return fail(400, 'invalid_range', 'endTime must be after startTime');
   const live = liveResolutionIndex(resolutionS) >= 0;
-  const stored = live
-    ? store.candles(productId, resolutionS, startUs, endUs, MAX_CANDLES_PER_QUERY + 1)
-    : store.candles(productId, MINUTE_RESOLUTION_S, new BucketClock(md.zone, resolutionS).bucketStartUs(startUs), endUs, Number.MAX_SAFE_INTEGER);
-  const open = md.candles.openCandle(productId, live ? resolutionS : MINUTE_RESOLUTION_S);
+  const clock = live ? null : new BucketClock(md.zone, resolutionS);
+  return {
+    productId,
+    resolutionS,
+    startUs,
+    endUs,
+    live,
+    readResolutionS: live ? resolutionS : MINUTE_RESOLUTION_S,
+    readFromUs: clock === null ? startUs : clock.bucketStartUs(startUs),
+    readLimit: live ? MAX_CANDLES_PER_QUERY + 1 : Number.MAX_SAFE_INTEGER,
+    open: md.candles.openCandle(productId, live ? resolutionS : MINUTE_RESOLUTION_S),
+    clock,
+  };
+}
+
+/** The answer from the stored candles the plan asked for and the open candle it captured. */
+export function finishCandles(plan: CandlePlan, stored: CandleRecord[]): QueryAnswer {
+  const open = plan.open;
   const lastStoredUs = stored.length === 0 ? Number.NEGATIVE_INFINITY : stored[stored.length - 1]!.bucketStartUs;
-  if (open !== undefined && open.bucketStartUs > lastStoredUs && open.bucketStartUs < endUs) stored.push(open);
+  if (open !== undefined && open.bucketStartUs > lastStoredUs && open.bucketStartUs < plan.endUs) stored.push(open);
   let out: CandleRecord[] = stored;
-  if (!live) out = aggregateCandles(stored, new BucketClock(md.zone, resolutionS)).filter((c) => c.bucketStartUs >= startUs && c.bucketStartUs < endUs);
-  else out = out.filter((c) => c.bucketStartUs >= startUs);
+  if (plan.clock !== null) out = aggregateCandles(stored, plan.clock).filter((c) => c.bucketStartUs >= plan.startUs && c.bucketStartUs < plan.endUs);
+  else out = out.filter((c) => c.bucketStartUs >= plan.startUs);
   if (out.length > MAX_CANDLES_PER_QUERY) {
     return fail(400, 'too_many_candles', `the range holds more than ${MAX_CANDLES_PER_QUERY} candles; narrow it or choose a longer resolution`);
   }

@@ -41,6 +41,7 @@ import { OUT_EPOCH_OFFSET } from './engine-outputs';
 import { DEFAULT_CHECKPOINT_EVERY, DEFAULT_PENDING_BYTES, EngineReplica } from './engine-replica';
 import { DEFAULT_SNAPSHOTS_KEPT, encodeSnapshot, loadNewestSnapshot, pruneSnapshots, writeSnapshotAsync } from './engine-snapshot-file';
 import { EngineRole, EngineStatusFile, engineLeasePath, engineStatusPath, readEngineInstanceStatus } from './engine-status';
+import type { EngineCounters } from './engine-counters';
 
 export type EngineInstanceName = 'a' | 'b';
 
@@ -76,6 +77,8 @@ export interface EngineInstanceOptions {
   testCorruptAtSeq?: number;
   testCorruptTypeId?: number;
   log?: (event: Record<string, unknown>) => void;
+  /** The process's counters file (engine-counters.ts): every journal entry applied is counted there. */
+  counters?: EngineCounters;
 }
 
 export const ENGINE_DEFAULTS = {
@@ -146,7 +149,7 @@ function isEngineProcess(pid: number): boolean {
 }
 
 export class EngineInstance {
-  readonly options: Required<Omit<EngineInstanceOptions, 'engine' | 'testCorruptAtSeq' | 'testCorruptTypeId' | 'log' | 'peerStatus'>> & { peerStatus: string | null };
+  readonly options: Required<Omit<EngineInstanceOptions, 'engine' | 'testCorruptAtSeq' | 'testCorruptTypeId' | 'log' | 'peerStatus' | 'counters'>> & { peerStatus: string | null };
   readonly replica: EngineReplica;
   readonly reader: JournalReader;
   readonly producer: RingProducer;
@@ -221,8 +224,10 @@ export class EngineInstance {
     this.status = EngineStatusFile.create(o.status, o.instance);
     this.reader = new JournalReader({ ringPath: o.journalRing, name: `engine-${o.instance}`, fromSeq: this.replica.nextSeq, gating: o.journalGating });
     this.journalStatus = JournalStatusFile.create(statusPathForRing(o.journalRing));
+    const counters = options.counters ?? null;
     this.onRecord = (typeId, version, buf, offset) => {
       this.replica.onEntry(typeId, version, buf.view, offset);
+      if (counters !== null) counters.entry(typeId, buf.view, offset);
       // A batch of cold (not yet optimised) code can take tens of milliseconds: look at the lease
       // inside it too, so neither a hot's heartbeat nor a warm's watch waits for the batch's end.
       if ((++this.entriesSinceLeaseTick & (ENGINE_LIMITS.entriesPerLeaseTick - 1)) === 0) this.leaseTick(monotonicNs(this.clock));

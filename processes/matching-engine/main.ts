@@ -20,7 +20,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { makeIdleStrategy, type IdleStrategyName } from '../../bus/idle-strategy';
 import { messageByName } from '../../bus/schema';
+import { openProcessCounters } from '../operations/process-counters';
 import { pinSelf } from '../pin-self';
+import { createEventLog } from '../process-log';
+import { EngineCounters } from './engine-counters';
 import { defaultPaths, ENGINE_DEFAULTS, ENGINE_LIMITS, EngineInstance, type EngineInstanceName } from './engine-instance';
 
 /** The loop yields to the event loop this often, so signals and snapshot writes are handled. */
@@ -86,6 +89,9 @@ function run(args: Args): void {
   }
   pinSelf();
   const defaults = defaultPaths(args.runDir, args.dataDir, instanceName);
+  // JSON lines named after the supervisor's process (engine-a); counters in <runDir>/engine-<x>.counters.
+  const log = createEventLog(`engine-${instanceName}`);
+  const counters = new EngineCounters(openProcessCounters({ fallbackName: `engine-${instanceName}` }));
   let instance: EngineInstance;
   try {
     instance = EngineInstance.open({
@@ -108,10 +114,12 @@ function run(args: Args): void {
       engine: args.selfTradePolicy === undefined ? {} : { selfTradePolicy: args.selfTradePolicy },
       testCorruptAtSeq: args.testCorruptAtSeq,
       testCorruptTypeId: corruptTypeId,
+      log,
+      counters,
     });
   } catch (e) {
     process.stderr.write(`matching-engine ${args.instance}: refusing to start: ${(e as Error).message}\n`);
-    process.stdout.write(JSON.stringify({ event: 'start-refused', instance: args.instance, error: (e as Error).message }) + '\n');
+    log({ event: 'start-refused', instance: args.instance, error: (e as Error).message });
     process.exitCode = 3;
     return;
   }
@@ -129,17 +137,21 @@ function run(args: Args): void {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
+  const loopWork = counters.loopWork;
   const step = (): void => {
     const sliceEnd = Date.now() + SLICE_MS;
     try {
       while (!stopping) {
-        idle.idle(instance.doWork());
+        const startMs = performance.now();
+        const work = instance.doWork();
+        if (work > 0) loopWork.record((performance.now() - startMs) * 1e6);
+        idle.idle(work);
         if (Date.now() > sliceEnd) break;
       }
     } catch (e) {
       // A broken invariant: die loudly; the supervisor restarts us and we recover by replay.
       process.stderr.write(`matching-engine ${args.instance}: ${(e as Error).stack ?? (e as Error).message}\n`);
-      process.stdout.write(JSON.stringify({ event: 'engine-failed', instance: args.instance, error: (e as Error).message }) + '\n');
+      log({ event: 'engine-failed', instance: args.instance, error: (e as Error).message });
       process.exit(1);
     }
     if (args.exitWithParent && !parentAlive(parentPid)) stopping = true;

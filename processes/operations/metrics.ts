@@ -1,6 +1,9 @@
 // The operator's /metrics: everything read at scrape time from what the processes already publish
 // in the run directory — ring headers and consumer slots, the journal status file, the
-// supervisor's run state — and from /proc. No process is contacted, so a stuck process cannot stall
+// supervisor's run state, the engine and product-manager status files, and each process's counters
+// file (<process>.counters, one per process: orders in, rejects by reason, fills, latency histograms,
+// entries, rows, last seq; the families in process-counters.ts METRIC_HELP, the layout in
+// bus/counters.ts) — and from /proc. No process is contacted, so a stuck process cannot stall
 // a scrape, and a scrape cannot slow the hot path (reads are plain loads of shared memory).
 //
 //   renderMetrics(runDir)               → Prometheus text
@@ -12,8 +15,13 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { RingFile } from '../../bus/ring';
 import { ConsumerState } from '../../bus/ring-layout';
+import { BUCKET_COUNT, bucketUpperNs } from '../../bus/counters';
+import { ENGINE_ROLE_NAMES, readEngineStatus } from '../matching-engine/engine-status';
+import { pmLeasePath } from '../product-manager/pm-paths';
+import { readPmStatus } from '../product-manager/pm-status';
 import { journalStatus } from '../sequencer/journal-tools';
 import { cpusOf, pidAlive, readRunState, type RunState } from '../supervisor/run-state';
+import { METRIC_HELP, readProcessCounters, scaleOf, summarizeHistogram } from './process-counters';
 import { MetricsWriter, PROMETHEUS_CONTENT_TYPE } from './prometheus-text';
 
 /** Ring files read per scrape: bounds the work of a run dir full of stray files. */
@@ -152,6 +160,92 @@ function journalMetrics(w: MetricsWriter, runDir: string): void {
   }
 }
 
+/** Quantiles emitted beside each histogram, for dashboards that do not run histogram_quantile. */
+const LATENCY_QUANTILES = [0.5, 0.99, 0.999] as const;
+
+/** Each process's counters file: counters and gauges as declared, histograms at power-of-two bounds. */
+function processCounterMetrics(w: MetricsWriter, runDir: string): void {
+  for (const p of readProcessCounters(runDir)) {
+    w.gauge('ims_counters_writer_up', '1 while the process that writes this counters file is alive (0: its last values).', p.alive ? 1 : 0, { process: p.process });
+    for (const c of p.raw.counters) {
+      const labels: Record<string, string> = { process: p.process };
+      if (c.label !== null) labels[c.label.key] = c.label.value;
+      const help = METRIC_HELP[c.name] ?? c.name;
+      const value = c.value * scaleOf(c.name);
+      try {
+        if (c.kind === 'counter') w.counter(c.name, help, value, labels);
+        else w.gauge(c.name, help, value, labels);
+      } catch {
+        // A name another file (another release's) declares with another type: skip this series
+        // rather than fail the whole scrape; ims_counters_writer_up still shows the process.
+      }
+    }
+    for (const h of p.raw.histograms) {
+      const labels: Record<string, string> = { process: p.process };
+      if (h.label !== null) labels[h.label.key] = h.label.value;
+      // Fine buckets are 1/8 of an octave; Prometheus gets one bucket per octave (bounds at 2^k ns),
+      // enough for histogram_quantile, and the fine quantiles come as gauges below.
+      const out: Array<[number, number]> = [];
+      let cumulative = 0;
+      for (let i = 0; i < BUCKET_COUNT; i++) {
+        cumulative += h.buckets[i]!;
+        const upper = bucketUpperNs(i);
+        if (upper === Infinity) out.push([Infinity, cumulative]);
+        else if (Number.isInteger(Math.log2(upper))) out.push([upper / 1e9, cumulative]);
+      }
+      w.histogram(h.name, METRIC_HELP[h.name] ?? h.name, out, h.sumNs / 1e9, labels);
+      const summary = summarizeHistogram(h.buckets, h.count, h.sumNs);
+      const byQuantile = [summary.p50Seconds, summary.p99Seconds, summary.p999Seconds];
+      for (let q = 0; q < LATENCY_QUANTILES.length; q++) {
+        if (Number.isNaN(byQuantile[q]!)) continue;
+        w.gauge('ims_latency_quantile_seconds', 'Quantiles of each latency histogram (the upper bound of the fine bucket holding it: within 12.5 % above the true value).', byQuantile[q]!, { ...labels, histogram: h.name, quantile: String(LATENCY_QUANTILES[q]) });
+      }
+    }
+  }
+}
+
+/** The engines' and product managers' own status files, under their process names. */
+function roleMetrics(w: MetricsWriter, runDir: string): void {
+  if (fs.existsSync(path.join(runDir, 'engine.lease'))) {
+    let report: ReturnType<typeof readEngineStatus> | null = null;
+    try {
+      report = readEngineStatus(runDir);
+    } catch {
+      report = null; // a status file being created: the next scrape has it
+    }
+    for (const e of report?.instances ?? []) {
+      const labels = { process: `engine-${e.instance}` };
+      for (const role of ENGINE_ROLE_NAMES) w.gauge('ims_engine_role', 'Matching-engine role: 1 for the current one (hot publishes, warm checks).', e.alive && e.role === role ? 1 : 0, { ...labels, role });
+      w.gauge('ims_engine_epoch', 'The epoch this engine instance runs in (rises on each takeover).', e.epoch, labels);
+      w.gauge('ims_engine_last_applied_seq', 'Last journal seq the engine instance handled.', e.lastAppliedSeq, labels);
+      w.counter('ims_engine_commands_applied_total', 'Commands (orders, updates, removes, admin) the engine instance applied.', e.commandsApplied, labels);
+      w.counter('ims_engine_published_outputs_total', 'Outputs (accepts, rejects, fills, cancels, book changes) the engine published as hot.', e.publishedOutputs, labels);
+      w.counter('ims_engine_divergences_total', 'Checkpoints where this instance disagreed with the journal (0 in a healthy pair).', e.divergences, labels);
+      w.counter('ims_engine_takeovers_total', 'Times this instance took over as hot.', e.takeovers, labels);
+    }
+  }
+  if (fs.existsSync(pmLeasePath(runDir))) {
+    let pms: ReturnType<typeof readPmStatus> | null = null;
+    try {
+      pms = readPmStatus(runDir);
+    } catch {
+      pms = null;
+    }
+    for (const p of pms?.instances ?? []) {
+      const labels = { process: `pm-${p.instance}` };
+      w.gauge('ims_pm_hot', '1 while this product-manager instance is the leader.', p.alive && pms?.leader === p.instance ? 1 : 0, labels);
+      w.gauge('ims_pm_epoch', 'The epoch this product-manager instance runs in.', p.epoch, labels);
+      w.gauge('ims_pm_last_seq', 'Last journal seq applied to the product manager\'s state.', p.lastSeq, labels);
+      w.gauge('ims_pm_in_flight', 'Commands checked and sent to the sequencer, not yet seen in the journal.', p.inFlight, labels);
+      w.counter('ims_pm_orders_forwarded_total', 'New orders that passed risk and wallet checks and went to the sequencer.', p.ordersForwarded, labels);
+      w.counter('ims_pm_commands_forwarded_total', 'Commands (orders, updates, removes) forwarded to the sequencer.', p.commandsForwarded, labels);
+      w.counter('ims_pm_rejects_total', 'Commands the product manager rejected before sequencing (risk, wallet, state).', p.rejected, labels);
+      w.counter('ims_pm_execution_reports_total', 'Execution reports sent to the gateways.', p.reportsSent, labels);
+      w.counter('ims_pm_execution_reports_dropped_total', 'Execution reports dropped because a gateway ring stayed full.', p.reportsDropped, labels);
+    }
+  }
+}
+
 /** The Prometheus text for the instance whose rings are in runDir (valid, possibly near-empty, when nothing runs). */
 export function renderMetrics(runDir: string, nowMs: number = Date.now()): string {
   const w = new MetricsWriter();
@@ -165,6 +259,8 @@ export function renderMetrics(runDir: string, nowMs: number = Date.now()): strin
   supervisorMetrics(w, state, nowMs);
   ringMetrics(w, runDir, state);
   journalMetrics(w, runDir);
+  roleMetrics(w, runDir);
+  processCounterMetrics(w, runDir);
   return w.render();
 }
 

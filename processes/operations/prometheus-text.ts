@@ -8,11 +8,13 @@
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-export type MetricType = 'gauge' | 'counter';
+export type MetricType = 'gauge' | 'counter' | 'histogram';
 
 export interface Sample {
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;
+  /** For histograms: _bucket, _sum or _count. */
+  readonly suffix?: string;
 }
 
 export interface MetricFamily {
@@ -31,7 +33,7 @@ export const MAX_SAMPLES_PER_FAMILY = 4096;
 export class MetricsWriter {
   private readonly families = new Map<string, MetricFamily>();
 
-  add(name: string, type: MetricType, help: string, value: number, labels: Record<string, string> = {}): void {
+  add(name: string, type: MetricType, help: string, value: number, labels: Record<string, string> = {}, suffix?: string): void {
     let family = this.families.get(name);
     if (family === undefined) {
       if (!NAME.test(name)) throw new TypeError(`metric name '${name}' is not a Prometheus name`);
@@ -42,7 +44,7 @@ export class MetricsWriter {
     }
     for (const k of Object.keys(labels)) if (!LABEL.test(k)) throw new TypeError(`label name '${k}' of ${name} is not a Prometheus label name`);
     if (family.samples.length >= MAX_SAMPLES_PER_FAMILY) return;
-    family.samples.push({ labels, value });
+    family.samples.push(suffix === undefined ? { labels, value } : { labels, value, suffix });
   }
 
   gauge(name: string, help: string, value: number, labels?: Record<string, string>): void {
@@ -54,12 +56,32 @@ export class MetricsWriter {
     this.add(name, 'counter', help, value, labels);
   }
 
+  /**
+   * A histogram: `buckets` are [upper bound, cumulative count] in ascending bound order, the last
+   * bound +Inf with the total count (the caller makes them so; checked here, a wrong one is a bug).
+   */
+  histogram(name: string, help: string, buckets: ReadonlyArray<readonly [number, number]>, sum: number, labels: Record<string, string> = {}): void {
+    if ('le' in labels) throw new TypeError(`histogram ${name}: 'le' is reserved`);
+    const last = buckets[buckets.length - 1];
+    if (last === undefined || last[0] !== Infinity) throw new TypeError(`histogram ${name}: the last bucket must be +Inf`);
+    let prev = -Infinity;
+    let prevCount = 0;
+    for (const [le, count] of buckets) {
+      if (!(le > prev) || count < prevCount) throw new TypeError(`histogram ${name}: buckets must rise in bound and count`);
+      prev = le;
+      prevCount = count;
+      this.add(name, 'histogram', help, count, { ...labels, le: formatValue(le) }, '_bucket');
+    }
+    this.add(name, 'histogram', help, sum, labels, '_sum');
+    this.add(name, 'histogram', help, last[1], labels, '_count');
+  }
+
   render(): string {
     const out: string[] = [];
     for (const f of this.families.values()) {
       out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`);
       out.push(`# TYPE ${f.name} ${f.type}`);
-      for (const s of f.samples) out.push(`${f.name}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+      for (const s of f.samples) out.push(`${f.name}${s.suffix ?? ''}${formatLabels(s.labels)} ${formatValue(s.value)}`);
     }
     return out.join('\n') + '\n';
   }

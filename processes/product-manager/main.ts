@@ -14,7 +14,10 @@
 
 import { Command, InvalidArgumentError } from 'commander';
 import { BackoffIdleStrategy, makeIdleStrategy, type IdleStrategy, type IdleStrategyName } from '../../bus/idle-strategy';
+import { openProcessCounters } from '../operations/process-counters';
 import { pinSelf } from '../pin-self';
+import { createEventLog } from '../process-log';
+import { PmCountersFile } from './pm-counters';
 import { isPmInstance, MAX_GATEWAYS } from './pm-paths';
 import { DEFAULT_HASH_INTERVAL_MS, DEFAULT_LEASE_TIMEOUT_MS, HOT_MAX_PARK_NS, WARM_MAX_PARK_NS } from './pm-process-limits';
 import { PmRole } from './pm-status';
@@ -59,6 +62,9 @@ function run(args: Args): void {
     return;
   }
   pinSelf();
+  // JSON lines named after the supervisor's process (pm-a); counters in <runDir>/pm-<x>.counters.
+  const log = createEventLog(`pm-${args.instance}`);
+  const countersFile = new PmCountersFile(openProcessCounters({ fallbackName: `pm-${args.instance}` }));
   let pm: ProductManagerProcess;
   try {
     pm = new ProductManagerProcess({
@@ -70,10 +76,12 @@ function run(args: Args): void {
       hashIntervalMs: args.hashIntervalMs,
       journalGating: args.journalGating,
       state: args.maxInFlight === undefined ? undefined : { maxInFlight: args.maxInFlight },
+      log,
+      countersFile,
     });
   } catch (e) {
     process.stderr.write(`product-manager: refusing to start: ${(e as Error).message}\n`);
-    process.stdout.write(JSON.stringify({ event: 'start-refused', error: (e as Error).message }) + '\n');
+    log({ event: 'start-refused', error: (e as Error).message });
     process.exitCode = 3;
     return;
   }
@@ -86,11 +94,14 @@ function run(args: Args): void {
   process.on('SIGINT', stop);
   process.on('SIGUSR2', () => pm.requestHash());
 
+  const loopWork = countersFile.loopWork;
   const step = (): void => {
     const sliceEnd = Date.now() + SLICE_MS;
     try {
       while (pm.exitCode === null) {
+        const startMs = performance.now();
         const n = pm.doWork();
+        if (n > 0) loopWork.record((performance.now() - startMs) * 1e6);
         (pm.role === PmRole.HOT ? hotIdle : warmIdle).idle(n);
         if (Date.now() > sliceEnd) break;
       }
@@ -98,7 +109,7 @@ function run(args: Args): void {
       // A broken invariant or a corrupt input: die loudly; the supervisor restarts us and we rebuild
       // from the journal. Nothing is flushed: what this iteration read was not published.
       process.stderr.write(`product-manager ${args.instance}: ${(e as Error).stack ?? String(e)}\n`);
-      process.stdout.write(JSON.stringify({ event: 'pm-crashed', instance: args.instance, error: (e as Error).message }) + '\n');
+      log({ event: 'pm-crashed', instance: args.instance, error: (e as Error).message });
       process.exit(1);
     }
     if (pm.exitCode !== null) {

@@ -99,6 +99,7 @@ import {
 } from './pm-process-limits';
 import { isProductManagerProcess, PmRole, PmStatusField, PmStatusFile, processRunning, readPmInstanceStatus, type PmCounters } from './pm-status';
 import { ReportHistory } from './report-history';
+import { PmCountersFile } from './pm-counters';
 import { LeaseKeepingHasher } from './lease-keeping-hasher';
 import { releaseDeadOwner } from './dead-owner';
 import { WALLET_BACK_PRESSURED, WalletAnswerer } from './wallet-query';
@@ -120,6 +121,8 @@ export interface ProductManagerProcessOptions {
   readonly state?: ProductManagerOptions;
   /** One JSON object per event; default: a line on stdout. */
   readonly log?: (event: Record<string, unknown>) => void;
+  /** The process's counters file (pm-counters.ts); default: counts kept in memory only. */
+  readonly countersFile?: PmCountersFile;
 }
 
 const TakeoverStep = { KILL: 1, ACQUIRE: 2, DRAIN: 3, CATCH_UP: 4, ATTACH: 5 } as const;
@@ -171,6 +174,7 @@ export class ProductManagerProcess implements Parker {
   private readonly hashIntervalMs: number;
   private readonly journalGating: boolean;
   private readonly log: (event: Record<string, unknown>) => void;
+  private readonly countersFile: PmCountersFile;
   private reader: JournalReader | null = null;
   private journalStatus: JournalStatusFile | null = null;
   private readonly visible = new Float64Array(3);
@@ -244,6 +248,7 @@ export class ProductManagerProcess implements Parker {
     this.hashIntervalMs = options.hashIntervalMs ?? DEFAULT_HASH_INTERVAL_MS;
     this.journalGating = options.journalGating ?? false;
     this.log = options.log ?? ((event) => process.stdout.write(JSON.stringify(event) + '\n'));
+    this.countersFile = options.countersFile ?? PmCountersFile.detached(`pm-${options.instance}`);
     this.linkEpoch = new Float64Array(this.gateways).fill(-1);
     this.linkSeq = new Float64Array(this.gateways);
     this.invalidByGateway = new Float64Array(this.gateways);
@@ -393,6 +398,7 @@ export class ProductManagerProcess implements Parker {
     if (at < 0) return;
     this.state.writeExecutionReport(index, this.replyProducers[gatewayId - 1]!.ring.view, at);
     this.counters.reportsSent++;
+    this.countersFile.reportSent();
   }
 
   /**
@@ -534,6 +540,7 @@ export class ProductManagerProcess implements Parker {
         return INPUT_STOP;
       }
       if (typeId === TypeId.NewOrder) this.counters.ordersForwarded++;
+      this.countersFile.command(typeId);
       return INPUT_TAKEN;
     }
     const at = this.claimReply(gatewayId);
@@ -543,11 +550,15 @@ export class ProductManagerProcess implements Parker {
       // A resubmitted client order id: the original order's report, nothing created.
       if (state.executionReportFor(accountId, state.lastOrderId, gatewayId, requestId, replyView, at) === 0) {
         this.counters.duplicatesAnswered++;
+        this.countersFile.command(typeId);
+        this.countersFile.duplicateAnswered();
         return INPUT_TAKEN;
       }
     }
     state.writeRejectionReport(accountId, orderId, productId, result, gatewayId, requestId, replyView, at);
     this.counters.rejected++;
+    this.countersFile.command(typeId);
+    this.countersFile.rejected(result);
     return INPUT_TAKEN;
   }
 
@@ -567,6 +578,7 @@ export class ProductManagerProcess implements Parker {
       if (this.counters.adminRejected++ < LOGGED_ADMIN_REJECTS || this.counters.adminRejected % 10_000 === 0) {
         this.log({ event: 'admin-command-rejected', instance: this.instance, command: messageByTypeId(typeId)!.name, reason: result, adminRejected: this.counters.adminRejected });
       }
+      this.countersFile.command(typeId);
       return INPUT_TAKEN;
     }
     if (!this.forward(typeId, bodyBytes)) {
@@ -574,6 +586,7 @@ export class ProductManagerProcess implements Parker {
       if (typeId === TypeId.Withdraw || typeId === TypeId.InventoryDispatch) this.state.abandonNewestInFlight();
       return INPUT_STOP;
     }
+    this.countersFile.command(typeId);
     return INPUT_TAKEN;
   }
 
@@ -904,6 +917,7 @@ export class ProductManagerProcess implements Parker {
         dst.set(src, at);
         resent++;
         this.counters.reportsSent++;
+        this.countersFile.reportSent();
       }
     }
     history.clear();

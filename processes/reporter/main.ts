@@ -30,6 +30,9 @@ import { ReportModel } from './report-model';
 import { openReportStore, reportStoreOptionsFromEnv, type ReportStore } from './report-store';
 import { ReporterLoop } from './reporter-loop';
 import { BATCH_MAX_ENTRIES, BATCH_MAX_MS, PROGRESS_REPORT_INTERVAL_MS } from './reporter-limits';
+import { ReporterCounters } from './reporter-counters';
+import { openProcessCounters, startEventLoopSampler } from '../operations/process-counters';
+import { createEventLog } from '../process-log';
 import { DEFAULT_EXCHANGE_TIME_ZONE } from './trading-day';
 
 export interface ReporterArgs {
@@ -51,9 +54,8 @@ function positiveInt(v: string): number {
   return n;
 }
 
-function log(event: Record<string, unknown>): void {
-  process.stdout.write(JSON.stringify(event) + '\n');
-}
+/** JSON lines named after the supervisor's process (see processes/process-log.ts). */
+const log = createEventLog('reporter');
 
 async function run(args: ReporterArgs): Promise<void> {
   let store: ReportStore;
@@ -106,6 +108,9 @@ async function run(args: ReporterArgs): Promise<void> {
   process.on('SIGINT', stop);
 
   const loop = new ReporterLoop(store, model, reader);
+  // Counters in <runDir>/reporter.counters: rows per table, batches, write time, last seq.
+  const counters = new ReporterCounters(openProcessCounters({ fallbackName: 'reporter' }));
+  const eventLoop = startEventLoopSampler(counters.writer);
   let lastReportMs = Date.now();
   let lastReportSeq = loop.committedSeq;
   const progress = setInterval(() => {
@@ -125,13 +130,15 @@ async function run(args: ReporterArgs): Promise<void> {
     lastReportSeq = loop.committedSeq;
   }, PROGRESS_REPORT_INTERVAL_MS);
   try {
-    await loop.run({ batchEntries: args.batchEntries, batchMs: args.batchMs, idle: (n) => idle.idle(n), stopWhen: () => stopping });
+    await loop.run({ batchEntries: args.batchEntries, batchMs: args.batchMs, idle: (n) => idle.idle(n), stopWhen: () => stopping, onCommitted: (batch, result, writeMs) => counters.committed(batch, result, writeMs) });
     clearInterval(progress);
+    eventLoop.stop();
     reader.close();
     await store.close();
     log({ event: 'reporter-stopped', committedSeq: loop.committedSeq, batches: loop.batchesWritten, replayedBatches: loop.replayedBatches, diskCatchUps: reader.diskCatchUps });
   } catch (e) {
     clearInterval(progress);
+    eventLoop.stop();
     process.stderr.write(`reporter: ${(e as Error).stack ?? (e as Error).message}\n`);
     log({ event: 'reporter-failed', error: (e as Error).message, committedSeq: loop.committedSeq });
     reader.close();

@@ -29,8 +29,8 @@ export interface LoopOptions {
   readonly idle?: (workCount: number) => void;
   /** True when the loop should stop (it then writes what was applied and returns). */
   readonly stopWhen: () => boolean;
-  /** Every batch committed (for progress lines and the benchmark). */
-  readonly onCommitted?: (batch: ReportBatch, result: WriteResult) => void;
+  /** Every batch committed (for progress lines, the counters file and the benchmark); writeMs from hand-over to commit. */
+  readonly onCommitted?: (batch: ReportBatch, result: WriteResult, writeMs: number) => void;
 }
 
 export class ReporterLoop {
@@ -109,12 +109,13 @@ export class ReporterLoop {
   private write(batch: ReportBatch, options: Pick<LoopOptions, 'onCommitted'>): void {
     // Stores commit batches in the order they are handed over (the PostgreSQL store chains them),
     // so completions arrive oldest first.
+    const handedOverMs = performance.now();
     const done = this.store.writeBatch(batch).then(
       (result) => {
         if (result === WriteResult.ALREADY_WRITTEN) this.replayedBatches++;
         this.committedSeq = batch.lastSeq;
         this.batchesWritten++;
-        options.onCommitted?.(batch, result);
+        options.onCommitted?.(batch, result, performance.now() - handedOverMs);
       },
       (e: Error) => {
         this.writeError ??= e;

@@ -14,7 +14,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { makeIdleStrategy, type IdleStrategyName } from '../../bus/idle-strategy';
 import { DEFAULT_SEGMENT_BYTES } from '../../bus/journal-writer';
+import { openProcessCounters } from '../operations/process-counters';
+import { createEventLog } from '../process-log';
 import { DEFAULTS, Sequencer, type DurabilityMode } from './sequencer';
+import { SequencerCounters } from './sequencer-counters';
 
 /** The loop yields to the event loop this often so signals are handled. */
 const SLICE_MS = 20;
@@ -48,6 +51,9 @@ interface Args {
 }
 
 function run(args: Args): void {
+  // JSON lines named after the supervisor's process; counters in <runDir>/sequencer.counters.
+  const log = createEventLog('sequencer');
+  const counters = new SequencerCounters(openProcessCounters({ fallbackName: 'sequencer' }));
   let sequencer: Sequencer;
   try {
     sequencer = Sequencer.open({
@@ -65,10 +71,12 @@ function run(args: Args): void {
       maxBatchEntries: args.maxBatch,
       perRingBatch: args.perRingBatch,
       recoveryScan: args.recoveryScan,
+      log,
+      counters,
     });
   } catch (e) {
     process.stderr.write(`sequencer: refusing to start: ${(e as Error).message}\n`);
-    process.stdout.write(JSON.stringify({ event: 'start-refused', error: (e as Error).message }) + '\n');
+    log({ event: 'start-refused', error: (e as Error).message });
     process.exitCode = 3;
     return;
   }
@@ -81,11 +89,14 @@ function run(args: Args): void {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
+  const loopWork = counters.loopWork;
   const step = (): void => {
     const sliceEnd = Date.now() + SLICE_MS;
     try {
       while (!stopping) {
+        const startMs = performance.now();
         const n = sequencer.doWork();
+        if (n > 0) loopWork.record((performance.now() - startMs) * 1e6);
         idle.idle(n);
         if (Date.now() > sliceEnd) break;
       }
@@ -97,7 +108,7 @@ function run(args: Args): void {
     }
     if (stopping) {
       sequencer.close();
-      process.stdout.write(JSON.stringify({ event: 'sequencer-stopped', headSeq: sequencer.headSeq, durableSeq: sequencer.durableSeq }) + '\n');
+      log({ event: 'sequencer-stopped', headSeq: sequencer.headSeq, durableSeq: sequencer.durableSeq });
       return;
     }
     setImmediate(step);

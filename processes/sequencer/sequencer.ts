@@ -55,6 +55,7 @@ import {
 import type { SegmentCursor } from '../../bus/journal-segment-cursor';
 import { ENGINE_OUT_IN_SEQ_OFFSET, ENGINE_OUT_INDEX_OFFSET, ExactlyOnce, Verdict } from './exactly-once';
 import { INPUT_HALT, INPUT_STOP, INPUT_TAKEN, INPUT_TAKEN_END_BATCH, InputCursor } from './input-cursor';
+import type { SequencerCounters } from './sequencer-counters';
 
 export type DurabilityMode = 'fsync' | 'async';
 
@@ -90,6 +91,8 @@ export interface SequencerOptions {
   io?: JournalIo;
   /** One JSON-able object per notable event (start, alarms, faults). */
   log?: (event: Record<string, unknown>) => void;
+  /** The process's counters file (sequencer-counters.ts): batches, commit and fdatasync times. */
+  counters?: SequencerCounters;
 }
 
 export const DEFAULTS = {
@@ -162,7 +165,7 @@ for (const name of ['NewOrder', 'CancelOrder', 'AmendOrder', 'ListProduct', 'Hal
 }
 
 export class Sequencer implements Parker {
-  readonly options: Required<Omit<SequencerOptions, 'archiveDir' | 'io' | 'log' | 'statusPath'>> & { archiveDir?: string; statusPath: string };
+  readonly options: Required<Omit<SequencerOptions, 'archiveDir' | 'io' | 'log' | 'statusPath' | 'counters'>> & { archiveDir?: string; statusPath: string };
   readonly inputs: InputCursor[];
   readonly writer: JournalWriter;
   readonly ring: RingFile;
@@ -171,6 +174,7 @@ export class Sequencer implements Parker {
   readonly exactlyOnce: ExactlyOnce;
   readonly startReport: StartReport;
   private readonly log: (event: Record<string, unknown>) => void;
+  private readonly counters: SequencerCounters | null;
   private readonly fsyncMode: boolean;
   private readonly inputParker: Parker;
   private readonly clock = new Float64Array(2);
@@ -200,6 +204,7 @@ export class Sequencer implements Parker {
   private constructor(options: SequencerOptions, parts: { writer: JournalWriter; exactlyOnce: ExactlyOnce; status: JournalStatusFile; ring: RingFile; producer: RingProducer; inputs: InputCursor[]; lastTimestampUs: number; tradingDay: number; startReport: StartReport }) {
     this.options = resolveOptions(options);
     this.log = options.log ?? ((event) => process.stdout.write(JSON.stringify(event) + '\n'));
+    this.counters = options.counters ?? null;
     this.fsyncMode = this.options.durability === 'fsync';
     this.writer = parts.writer;
     this.exactlyOnce = parts.exactlyOnce;
@@ -550,6 +555,9 @@ export class Sequencer implements Parker {
   /** Makes the batch durable (per mode), publishes it, acknowledges the inputs. */
   private flush(): void {
     const writer = this.writer;
+    const counters = this.counters;
+    const startMs = counters === null ? 0 : performance.now();
+    const syncsBefore = writer.syncs;
     writer.write();
     if (this.fsyncMode) {
       writer.sync();
@@ -570,6 +578,10 @@ export class Sequencer implements Parker {
     for (let i = 0; i < this.inputs.length; i++) this.inputs[i]!.commit();
     this.batches++;
     this.entriesTotal += this.batchEntries;
+    if (counters !== null) {
+      if (writer.syncs !== syncsBefore) counters.synced(writer.lastSyncUs);
+      counters.committed(this.batchEntries, head, (performance.now() - startMs) * 1e6);
+    }
     if (this.closeDayPending) {
       this.closeDayPending = false;
       writer.roll();
@@ -582,7 +594,9 @@ export class Sequencer implements Parker {
     if (writer.durableSeq === writer.writtenSeq) return;
     native.clockInto(this.clock, 0);
     if (this.clock[0]! - this.lastSyncNs < this.options.asyncFsyncIntervalMs * 1e6) return;
+    const syncsBefore = writer.syncs;
     writer.sync();
+    if (this.counters !== null && writer.syncs !== syncsBefore) this.counters.synced(writer.lastSyncUs);
     this.lastSyncNs = this.clock[0]!;
     this.status.beginWrite();
     this.status.setF64(Seq.DURABLE_SEQ, writer.durableSeq);

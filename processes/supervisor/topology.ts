@@ -50,7 +50,12 @@ export interface TopologyOptions {
   readonly exerciseRate: number;
   /** Gateway processes (each with its own rings to and from the product manager). */
   readonly gateways?: number;
-  /** Trading and public listener ports of gateway 1 (0 = any free port; gateway n uses port + n - 1). */
+  /**
+   * Trading and public listener ports. Every gateway listens on the same two ports (uWS binds with
+   * SO_REUSEPORT, so the kernel spreads new connections over the gateways and a killed gateway's
+   * clients reconnect to the survivors on the same address). 0 = each gateway takes any free port
+   * of its own (tests and drills that must address one gateway in particular).
+   */
   readonly tradingPort?: number;
   readonly publicPort?: number;
   /** The product list the gateways validate against (JSON, see processes/gateway/product-catalog.ts). */
@@ -85,6 +90,24 @@ export function ringPath(runDir: string, name: string): string {
 
 function sequencerInput(name: string): RingSpec {
   return { name, capacityBytes: INPUT_RING_BYTES, maxConsumers: 2, consumers: [{ name: 'sequencer', gating: true }] };
+}
+
+/**
+ * Gateway n's port for a listener whose configured port is `base`: the same for every gateway
+ * (SO_REUSEPORT, see TopologyOptions.tradingPort); 0 stays 0 (each takes a free port of its own).
+ */
+export function gatewayPort(base: number, _n: number): number {
+  return base;
+}
+
+/** The trading and the public listener sharing one port would mix order entry with public traffic: refuse. */
+function assertSeparateListenerPorts(tradingPort: number, publicPort: number): void {
+  if (tradingPort !== 0 && tradingPort === publicPort) {
+    throw new Error(`the trading and the public listener are both on port ${tradingPort}: give --trading-port and --public-port different ports (or 0 for any free port)`);
+  }
+  for (const [port, what] of [[tradingPort, 'trading'], [publicPort, 'public']] as const) {
+    if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new Error(`the ${what} port ${port} is not in [0, 65535]`);
+  }
 }
 
 /** The trading exchange: what `npm start` runs. */
@@ -126,8 +149,9 @@ function exchangeTopology(o: TopologyOptions): Topology {
   ];
   const tradingPort = o.tradingPort ?? 8080;
   const publicPort = o.publicPort ?? 8081;
+  assertSeparateListenerPorts(tradingPort, publicPort);
   for (let n = 1; n <= gateways; n++) {
-    const port = (base: number): string => String(base === 0 ? 0 : base + n - 1);
+    const port = (base: number): string => String(base === 0 ? 0 : gatewayPort(base, n));
     processes.push({
       name: `gateway-${n}`,
       script: 'dist/processes/gateway/main.js',

@@ -9,6 +9,13 @@
 //     then Accepted if it rests or an IOC remainder cancel;
 //   - rejections before sequencing are bare reports (orderId 0 for new orders).
 // Matching is deliberately small: price-time across accounts of one product, no self-trade rules.
+// Wallet reads (WalletQuery, sourceSeq 0, outside the command numbering) are answered like the real
+// product manager's wallet-query.ts: CASH, a POSITION per product, NOTIONAL_DAILY, one brand; every
+// account starts with FAKE_CASH_MINOR and FAKE_UNITS of each product, open orders reserve.
+
+/** What every account holds in the simulation before it trades (cash in minor units; units per product). */
+export const FAKE_CASH_MINOR = 100_000_000;
+export const FAKE_UNITS = 1_000;
 
 import { decode, encode } from '../../bus/codec';
 import { CancelReason, OrderFlags, RejectReason, Side, TimeInForce } from '../../bus/enums';
@@ -32,6 +39,10 @@ import {
   Withdraw,
   AccountOpened,
   AccountSuspended,
+  WalletItem,
+  WalletQuery,
+  WalletReport,
+  WalletStatus,
   type ValueOf,
 } from '../../bus/schema';
 
@@ -72,7 +83,7 @@ export class FakeProductManager {
   records = 0;
   /** Records that break the gateway->PM contract, with why (must stay empty). */
   readonly invalid: string[] = [];
-  readonly commands = { newOrders: 0, cancels: 0, amends: 0, admin: 0 };
+  readonly commands = { newOrders: 0, cancels: 0, amends: 0, admin: 0, walletQueries: 0 };
   readonly adminCommands: Array<{ name: string; value: Record<string, unknown>; sourceSeq: number }> = [];
   /** While true, the fake polls every event-loop turn (a busy product manager), for latency measurements. */
   spin = false;
@@ -176,6 +187,15 @@ export class FakeProductManager {
       return this.bad(`${desc.name} does not decode: ${(e as Error).message}`);
     }
     if (header.sourceId !== this.gatewayId) return this.bad(`${desc.name} from sourceId ${header.sourceId}, expected the gateway id ${this.gatewayId}`);
+    if (typeId === WalletQuery.typeId) {
+      // A read: never numbered (sourceSeq 0), so it neither advances nor breaks the command sequence.
+      if (header.sourceSeq !== 0) return this.bad(`WalletQuery with sourceSeq ${header.sourceSeq}; a read must carry 0`);
+      if (body['gatewayId'] !== this.gatewayId) return this.bad(`WalletQuery names gateway ${body['gatewayId']}`);
+      if (body['requestId'] === 0 || body['accountId'] === 0) return this.bad('WalletQuery without requestId or accountId');
+      this.commands.walletQueries++;
+      if (!this.silent) this.answerWallet(body['accountId'] as number, body['requestId'] as number);
+      return;
+    }
     if (header.epoch !== this.lastSource.epoch) {
       if (header.epoch < this.lastSource.epoch || header.sourceSeq !== 1) return this.bad(`epoch ${header.epoch} sourceSeq ${header.sourceSeq} after epoch ${this.lastSource.epoch}`);
     } else if (header.sourceSeq !== this.lastSource.seq + 1) {
@@ -364,6 +384,31 @@ export class FakeProductManager {
       eventSeq: this.eventSeq, requestId, accountId: o.accountId, productId: o.productId, gatewayId: this.gatewayId, reason, side: o.side, status,
       timeInForce: o.timeInForce, clientOrderId: o.clientOrderId,
     };
+  }
+
+  /** Writes the wallet of `accountId` as WalletReport records (more = 1 on all but the last). */
+  private answerWallet(accountId: number, requestId: number): void {
+    let cashReserved = 0;
+    const unitsReserved = new Map<number, number>();
+    let unitsToday = 0;
+    for (const o of this.orders.values()) {
+      if (o.accountId !== accountId) continue;
+      unitsToday += o.quantity;
+      if (!isOpen(o.status)) continue;
+      if (o.side === Side.INFLOW) cashReserved += o.price * (o.quantity - o.filled);
+      else unitsReserved.set(o.productId, (unitsReserved.get(o.productId) ?? 0) + o.quantity - o.filled);
+    }
+    const items: Array<[kind: number, itemId: number, total: number, used: number]> = [[WalletItem.CASH, 0, FAKE_CASH_MINOR, cashReserved]];
+    for (const p of this.products.values()) items.push([WalletItem.POSITION, p.productId, FAKE_UNITS, unitsReserved.get(p.productId) ?? 0]);
+    items.push([WalletItem.NOTIONAL_DAILY, 0, 100_000_000, 0]);
+    items.push([WalletItem.BRAND_DAILY_UNITS, 1, 1_000_000, unitsToday]);
+    this.producer.commit();
+    items.forEach(([kind, itemId, total, used], i) => {
+      const at = this.producer.tryClaim(WalletReport.typeId, WalletReport.version, WalletReport.size);
+      if (at === BACK_PRESSURED) throw new Error('fake PM: the reply ring is full; drain the gateway first');
+      encode(WalletReport, { total, used, free: Math.max(0, total - used), asOfSeq: this.eventSeq, timeUs: Date.now() * 1000, requestId, accountId, itemId, outletId: 0, gatewayId: this.gatewayId, kind, status: WalletStatus.OK, more: i + 1 < items.length ? 1 : 0 }, this.producer.ring.view, at);
+    });
+    this.producer.commit();
   }
 
   private flush(): void {

@@ -1,31 +1,48 @@
 // The admin and CEO dashboard (served at /admin), one panel per job, shown by role:
-//   admin               KYC review queue, deposits and inventory receipts, product halt/resume
-//   operator            product halt/resume
-//   analyst, risk_admin, admin   candle chart (when the gateway has market data)
-// Every write goes through the gateway's admin endpoints, which check the role again.
+//   every staff role   candles with volume (1m … 1mo, live), trade tape, top movers
+//   admin, operator, analyst (the CEO)   system status, live
+//   admin              KYC review queue, accounts, deposits and inventory receipts, product
+//                      listing, product halt/resume
+//   risk_admin         risk rules, accounts
+//   operator           product halt/resume
+// A colleague who opens /admin is told to use the kiosk; the page calls no staff endpoint for
+// them. Every write goes through the gateway's admin endpoints, which check the role again.
 
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, logOut, type Account } from './api-client';
 import { CandleChart } from './candle-chart';
+import { AccountControls } from './dashboard-accounts';
+import { Outcome } from './dashboard-forms';
+import { LiveChannels } from './dashboard-market-data';
+import { TradeTape } from './dashboard-trade-tape';
 import { Field, fieldErrorsOf } from './field-errors';
 import { LoginForm } from './login-form';
-import type { Product } from './product-board';
+import { ProductListingForm } from './product-listing-form';
+import { RiskRulesEditor } from './risk-rules-editor';
+import type { StreamState } from './stream-client';
+import { SystemStatusPanel } from './system-status-panel';
+import { TopMovers } from './top-movers';
+
+/** What the dashboard reads of GET /v1/products and /v1/admin/products. */
+interface Product {
+  readonly symbol: string;
+  readonly brand: string;
+  readonly halted?: boolean;
+}
 
 interface Application {
   readonly applicationId: number;
-  readonly username?: string;
-  readonly legalName?: string;
-  readonly [key: string]: unknown;
+  readonly username: string;
+  readonly legalName: string;
+  readonly role?: string;
+  readonly outletId?: number;
+  readonly dateOfBirth?: string;
+  readonly reasons?: ReadonlyArray<{ code: string; detail: string }>;
 }
 
-function Outcome(props: { text: string; error: boolean }): preact.JSX.Element {
-  return (
-    <p class={props.error ? 'form-error' : 'answer'} role={props.error ? 'alert' : 'status'} aria-live="polite">
-      {props.text}
-    </p>
-  );
-}
+/** New applications are looked for this often while the queue is open. */
+const KYC_REFRESH_MS = 5_000;
 
 function KycQueue(): preact.JSX.Element {
   const [apps, setApps] = useState<Application[]>([]);
@@ -36,13 +53,17 @@ function KycQueue(): preact.JSX.Element {
       .then((r) => setApps(r.applications))
       .catch((e: Error) => setResult({ text: e.message, error: true }));
   };
-  useEffect(load, []);
+  useEffect(() => {
+    load();
+    const timer = setInterval(load, KYC_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, []);
   const decide = async (a: Application, decision: 'approve' | 'reject'): Promise<void> => {
     const note = (notes[a.applicationId] ?? '').trim();
     if (note === '') return setResult({ text: `Give a reason before you ${decision} application ${a.applicationId}.`, error: true });
     try {
-      const r = await api<{ status: string }>('POST', `/v1/admin/kyc-reviews/${a.applicationId}`, { decision, note });
-      setResult({ text: `Application ${a.applicationId}: ${r.status}.`, error: false });
+      const r = await api<{ status: string; accountId: number | null }>('POST', `/v1/admin/kyc-reviews/${a.applicationId}`, { decision, note });
+      setResult({ text: `Application ${a.applicationId} (${a.username}): ${r.status}${r.accountId === null ? '' : `, account ${r.accountId}`}.`, error: false });
       load();
     } catch (e) {
       setResult({ text: fieldErrorsOf(e, []).general, error: true });
@@ -54,19 +75,31 @@ function KycQueue(): preact.JSX.Element {
       {apps.length === 0 && <p class="muted">No application waits for review.</p>}
       <ul class="queue">
         {apps.map((a) => (
-          <li key={a.applicationId}>
-            <strong>#{a.applicationId}</strong> {a.legalName ?? ''} ({a.username ?? '?'})
-            <label for={`note-${a.applicationId}`}>Reason</label>
+          <li key={a.applicationId} data-application={a.applicationId}>
+            <div class="applicant">
+              <strong>#{a.applicationId}</strong> {a.legalName} ({a.username}
+              {a.role !== undefined ? `, ${a.role}` : ''}
+              {a.outletId ? `, outlet ${a.outletId}` : ''})
+              {(a.reasons ?? []).map((r) => (
+                <span key={r.code} class="badge warn" title={r.detail}>
+                  {r.code}
+                </span>
+              ))}
+            </div>
+            <label for={`note-${a.applicationId}`}>Reason for {a.username}</label>
             <input id={`note-${a.applicationId}`} value={notes[a.applicationId] ?? ''} onInput={(e) => setNotes({ ...notes, [a.applicationId]: e.currentTarget.value })} />
             <button type="button" class="primary" onClick={() => void decide(a, 'approve')}>
-              Approve
+              Approve {a.username}
             </button>
             <button type="button" class="danger" onClick={() => void decide(a, 'reject')}>
-              Reject
+              Reject {a.username}
             </button>
           </li>
         ))}
       </ul>
+      <button type="button" onClick={load}>
+        Refresh queue
+      </button>
       <Outcome {...result} />
     </section>
   );
@@ -138,8 +171,9 @@ function ProductHalts(): preact.JSX.Element {
     }
   };
   return (
-    <section class="card" aria-labelledby="halts-title">
+    <section class="card halts" aria-labelledby="halts-title">
       <h2 id="halts-title">Products</h2>
+      <div class="scroll" tabIndex={0} role="region" aria-label="Product list (scrolls)">
       <table>
         <thead>
           <tr>
@@ -164,19 +198,65 @@ function ProductHalts(): preact.JSX.Element {
           ))}
         </tbody>
       </table>
+      </div>
       <Outcome {...result} />
     </section>
   );
 }
 
+type Panel = 'market' | 'status' | 'kyc' | 'accounts' | 'money' | 'listing' | 'halts' | 'risk';
+
+/** Which panels each role sees; the gateway enforces the same split on every endpoint. */
+export const PANELS_BY_ROLE: Readonly<Record<string, readonly Panel[]>> = {
+  admin: ['market', 'status', 'kyc', 'accounts', 'money', 'listing', 'halts'],
+  risk_admin: ['market', 'risk', 'accounts'],
+  operator: ['market', 'status', 'halts'],
+  analyst: ['market', 'status'],
+  colleague: [],
+};
+
+function StaffDashboard(props: { panels: readonly Panel[] }): preact.JSX.Element {
+  const has = (p: Panel): boolean => props.panels.includes(p);
+  const [products, setProducts] = useState<Product[]>([]);
+  const [symbol, setSymbol] = useState('');
+  const [liveState, setLiveState] = useState<StreamState>('connecting');
+  const live = useMemo(() => new LiveChannels(setLiveState), []);
+  useEffect(() => {
+    live.start();
+    return () => live.stop();
+  }, [live]);
+  const loadProducts = (): void => {
+    api<{ products: Product[] }>('GET', '/v1/products')
+      .then((r) => setProducts(r.products))
+      .catch(() => setProducts([]));
+  };
+  useEffect(loadProducts, []);
+  const symbols = useMemo(() => products.map((p) => p.symbol), [products]);
+  const brands = useMemo(() => [...new Set(products.map((p) => p.brand))].sort(), [products]);
+  const chosen = symbol || symbols[0] || '';
+  return (
+    <main class="admin-grid">
+      <p class={`conn ${liveState}`} role="status">
+        live: {liveState}
+      </p>
+      {has('status') && <SystemStatusPanel />}
+      {has('market') && <CandleChart symbols={symbols} live={live} symbol={chosen} onSymbolChange={setSymbol} />}
+      {has('market') && chosen !== '' && <TradeTape symbol={chosen} live={live} />}
+      {has('market') && <TopMovers symbols={symbols} onPick={setSymbol} />}
+      {has('kyc') && <KycQueue />}
+      {has('accounts') && <AccountControls />}
+      {has('risk') && <RiskRulesEditor brands={brands} />}
+      {has('money') && <Movement kind="deposit" />}
+      {has('money') && <Movement kind="receipt" />}
+      {has('listing') && <ProductListingForm onListed={loadProducts} />}
+      {has('halts') && <ProductHalts />}
+    </main>
+  );
+}
+
 function Dashboard(props: { account: Account; onLogOut: () => void }): preact.JSX.Element {
   const role = props.account.role;
-  const [symbols, setSymbols] = useState<string[]>([]);
-  useEffect(() => {
-    api<{ products: Product[] }>('GET', '/v1/products')
-      .then((r) => setSymbols(r.products.map((p) => p.symbol)))
-      .catch(() => setSymbols([]));
-  }, []);
+  const panels = PANELS_BY_ROLE[role] ?? [];
   return (
     <div class="layout">
       <header class="topbar">
@@ -188,14 +268,15 @@ function Dashboard(props: { account: Account; onLogOut: () => void }): preact.JS
           Log out
         </button>
       </header>
-      <main class="admin-grid">
-        {role === 'colleague' && <p class="note">This dashboard is for staff. Colleagues trade on the kiosk page (/).</p>}
-        {role === 'admin' && <KycQueue />}
-        {role === 'admin' && <Movement kind="deposit" />}
-        {role === 'admin' && <Movement kind="receipt" />}
-        {(role === 'admin' || role === 'operator') && <ProductHalts />}
-        {role !== 'colleague' && <CandleChart symbols={symbols} />}
-      </main>
+      {panels.length === 0 ? (
+        <main class="center">
+          <p class="note" role="status">
+            This dashboard is for staff. Colleagues trade on the kiosk page: <a href="/">open the kiosk</a>.
+          </p>
+        </main>
+      ) : (
+        <StaffDashboard panels={panels} />
+      )}
     </div>
   );
 }

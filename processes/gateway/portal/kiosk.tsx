@@ -1,17 +1,22 @@
-// The kiosk portal (served at /): log in or apply, then the product board, the order ticket, the
-// open orders and fills as they happen. Laid out for a 1280×800 touch screen; every control is a
-// labelled element reachable by keyboard. Fills are announced in an aria-live region and shown as
-// a visible notice.
+// The kiosk portal (served at /): log in or apply, then the product board (or one product's page:
+// depth ladder, trade tape, candles), the order ticket, the wallet, the open orders and fills as
+// they happen. Laid out for a 1280×800 touch screen; every control is a labelled element reachable
+// by keyboard. Fills are announced in an aria-live region and shown as a visible notice. One
+// WebSocket carries both the colleague's executions and the market data (market-feed.tsx); the
+// wallet is read again after every execution and every order change (wallet-panel.tsx).
 
 import { render } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, logOut, type Account } from './api-client';
 import { KycApplication } from './kyc-application';
 import { LoginForm } from './login-form';
+import { MarketFeed } from './market-feed';
 import { OPEN_STATUSES, OpenOrders, type Order } from './open-orders';
 import { OrderTicket } from './order-ticket';
 import { ProductBoard, type Product } from './product-board';
+import { ProductPage } from './product-page';
 import { OrderStream, type StreamMessage, type StreamState } from './stream-client';
+import { useWallet, WalletPanel } from './wallet-panel';
 
 /** Fill notices kept on screen (oldest dropped first). */
 const NOTICES_MAX = 5;
@@ -37,14 +42,23 @@ function Trading(props: { account: Account; onLogOut: () => void }): preact.JSX.
   const [announcement, setAnnouncement] = useState('');
   const [streamState, setStreamState] = useState<StreamState>('connecting');
   const [loadError, setLoadError] = useState('');
-  const stream = useRef<OrderStream | null>(null);
+  const [feed, setFeed] = useState<MarketFeed | null>(null);
+  const [pageSymbol, setPageSymbol] = useState('');
+  const [offer, setOffer] = useState<{ price: string; seq: number } | undefined>(undefined);
+  const wallet = useWallet();
+  const refreshWallet = wallet.refresh;
 
-  const upsert = useCallback((o: Order) => {
-    setOrders((prev) => {
-      const rest = prev.filter((x) => x.id !== o.id);
-      return OPEN_STATUSES.has(o.status) ? [...rest, o].sort((a, b) => a.creationTime - b.creationTime) : rest;
-    });
-  }, []);
+  // Every order change moves reservations (and a fill moves cash and stock): read the wallet again.
+  const upsert = useCallback(
+    (o: Order) => {
+      setOrders((prev) => {
+        const rest = prev.filter((x) => x.id !== o.id);
+        return OPEN_STATUSES.has(o.status) ? [...rest, o].sort((a, b) => a.creationTime - b.creationTime) : rest;
+      });
+      refreshWallet();
+    },
+    [refreshWallet],
+  );
 
   const onMessage = useCallback(
     (m: StreamMessage) => {
@@ -72,11 +86,22 @@ function Trading(props: { account: Account; onLogOut: () => void }): preact.JSX.
     api<{ orders: Order[] }>('GET', '/v1/transact?status=open')
       .then((r) => setOrders(r.orders))
       .catch((e: Error) => setLoadError(e.message));
-    const s = new OrderStream(onMessage, setStreamState);
-    stream.current = s;
+    let f: MarketFeed | null = null;
+    const s = new OrderStream(onMessage, (state) => {
+      setStreamState(state);
+      f?.streamState(state);
+    });
+    f = new MarketFeed(s);
+    setFeed(f);
     s.start();
     return () => s.stop();
   }, [onMessage]);
+
+  const page = pageSymbol === '' ? undefined : products.find((p) => p.symbol === pageSymbol);
+  const openPage = (symbol: string): void => {
+    setSymbol(symbol);
+    setPageSymbol(symbol);
+  };
 
   // A fill that the order's own answer already carried is announced too (the stream does not
   // repeat fills that answered the request).
@@ -105,10 +130,17 @@ function Trading(props: { account: Account; onLogOut: () => void }): preact.JSX.
         </p>
       )}
       <main class="kiosk-grid">
-        <ProductBoard products={products} selected={symbol} onSelect={setSymbol} />
         <div class="stack">
-          <OrderTicket products={products} symbol={symbol} onSymbol={setSymbol} onPlaced={onPlaced} />
+          {page !== undefined && feed !== null ? (
+            <ProductPage feed={feed} product={page} wallet={wallet.wallet} onBack={() => setPageSymbol('')} onPrice={(price) => setOffer((o) => ({ price, seq: (o?.seq ?? 0) + 1 }))} />
+          ) : (
+            <ProductBoard products={products} selected={symbol} feed={feed} wallet={wallet.wallet} onSelect={setSymbol} onOpen={openPage} />
+          )}
+        </div>
+        <div class="stack">
+          <OrderTicket products={products} symbol={symbol} wallet={wallet.wallet} offer={offer} onSymbol={setSymbol} onPlaced={onPlaced} />
           <OpenOrders orders={orders} onChanged={upsert} />
+          <WalletPanel state={wallet} selected={symbol} />
         </div>
       </main>
       <div class="notices" aria-hidden="true">

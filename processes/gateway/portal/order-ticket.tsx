@@ -1,15 +1,63 @@
 // The order ticket: inflow or outflow, price, quantity, time in force. The gateway validates
 // everything (tick, lot, risk); the ticket only shows its answer, each error next to its field.
+// Before sending, it shows what the order will reserve — cash of price × quantity for an inflow,
+// the units themselves for an outflow — against what the wallet has available, and the brand's
+// daily limit left (wallet.brandLimits); computed exactly on decimal strings, never in floats.
 
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api-client';
 import { Field, fieldErrorsOf } from './field-errors';
 import type { Order } from './open-orders';
 import type { Product } from './product-board';
+import { brandLimitOf, inventoryOf, type Wallet } from './wallet-panel';
 
 const TICKET_FIELDS = ['symbol', 'side', 'price', 'quantity', 'timeInForce'] as const;
+/** Digits accepted on either side of the decimal point in the preview (the gateway checks the rest). */
+const PRICE_RE = /^([0-9]{1,12})(?:\.([0-9]{1,8}))?$/;
 
-export function OrderTicket(props: { products: readonly Product[]; symbol: string; onSymbol: (s: string) => void; onPlaced: (o: Order) => void }): preact.JSX.Element {
+/** A decimal string as an integer of `decimals` places (null if it is not a plain decimal). */
+function scaled(text: string, decimals: number): bigint | null {
+  const m = PRICE_RE.exec(text.trim());
+  if (m === null || (m[2] ?? '').length > decimals) return null;
+  return BigInt(m[1]! + (m[2] ?? '').padEnd(decimals, '0'));
+}
+
+function decimalsOf(text: string): number {
+  const dot = text.indexOf('.');
+  return dot < 0 ? 0 : text.length - dot - 1;
+}
+
+function formatScaled(v: bigint, decimals: number): string {
+  const s = v.toString().padStart(decimals + 1, '0');
+  return decimals === 0 ? s : `${s.slice(0, -decimals)}.${s.slice(-decimals)}`;
+}
+
+/** What the order will reserve, in words, and whether the wallet has that much available. */
+export function reservePreview(side: 'inflow' | 'outflow', price: string, quantity: string, product: Product | undefined, wallet: Wallet | null): { text: string; short: boolean } {
+  const q = Number(quantity.trim());
+  if (product === undefined || !Number.isSafeInteger(q) || q <= 0) return { text: 'Enter a quantity to see what the order reserves.', short: false };
+  if (side === 'outflow') {
+    const held = inventoryOf(wallet, product.symbol);
+    const available = held === undefined ? '' : ` (you have ${held.available} available)`;
+    return { text: `Reserves ${q} ${product.symbol} from your stock${available}.`, short: held !== undefined && q > held.available };
+  }
+  const decimals = Math.max(decimalsOf(product.tickSize), decimalsOf(price.trim()), wallet === null ? 0 : decimalsOf(wallet.cash.available));
+  const p = scaled(price, decimals);
+  if (p === null) return { text: 'Enter a price and quantity to see the cash the order reserves.', short: false };
+  const cost = p * BigInt(q);
+  const available = wallet === null ? null : scaled(wallet.cash.available, decimals);
+  return { text: `Reserves ${formatScaled(cost, decimals)} cash${available === null ? '' : ` (you have ${wallet!.cash.available} available)`}.`, short: available !== null && cost > available };
+}
+
+export function OrderTicket(props: {
+  products: readonly Product[];
+  symbol: string;
+  wallet: Wallet | null;
+  /** A price offered from elsewhere (a depth-ladder level); `seq` changes with each offer. */
+  offer?: { readonly price: string; readonly seq: number };
+  onSymbol: (s: string) => void;
+  onPlaced: (o: Order) => void;
+}): preact.JSX.Element {
   const [side, setSide] = useState<'inflow' | 'outflow'>('inflow');
   const [price, setPrice] = useState('');
   const [quantity, setQuantity] = useState('');
@@ -20,6 +68,11 @@ export function OrderTicket(props: { products: readonly Product[]; symbol: strin
   const product = props.products.find((p) => p.symbol === props.symbol);
 
   useEffect(() => setErrors({ fields: {}, general: '' }), [props.symbol]);
+  useEffect(() => {
+    if (props.offer !== undefined) setPrice(props.offer.price);
+  }, [props.offer?.seq]);
+  const preview = reservePreview(side, price, quantity, product, props.wallet);
+  const limit = brandLimitOf(props.wallet, product);
 
   const submit = async (ev: Event): Promise<void> => {
     ev.preventDefault();
@@ -84,6 +137,24 @@ export function OrderTicket(props: { products: readonly Product[]; symbol: strin
             </select>
           )}
         </Field>
+      </div>
+      <div class="preview" id="ticket-preview" aria-live="polite">
+        <p class={preview.short ? 'note' : undefined} id="ticket-reserve">
+          {preview.text}
+          {preview.short && ' That is more than you have available.'}
+        </p>
+        <p id="ticket-brand-limit">
+          {limit === undefined
+            ? props.wallet === null
+              ? 'Brand limit left today: unknown (wallet unavailable).'
+              : `Brand limit left today: none reported for ${product?.brand ?? 'this brand'}.`
+            : `Brand limit left today (${limit.brand ?? product?.brand ?? 'brand'}): ${limit.leftUnits} of ${limit.limitUnits} units.`}
+        </p>
+        {props.wallet?.notionalLimit !== undefined && (
+          <p id="ticket-notional-limit">
+            Value limit left today: {props.wallet.notionalLimit.left} of {props.wallet.notionalLimit.limit}.
+          </p>
+        )}
       </div>
       {errors.general !== '' && (
         <p class="form-error" role="alert">

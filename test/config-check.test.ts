@@ -68,7 +68,7 @@ t.test('environment overrides win over the file, and relative paths resolve', as
   const c = loadConfig({ ...base, file: f, env: { IMS_METRICS_PORT: '9600', IMS_GATEWAY_TRADING_PORTS: '7000, 7002', IMS_CORES: 'sequencer=3', IMS_DEMO_DATA: 'no', IMS_DATABASE_URL: 'postgres://u@db/ims' } });
   t.equal(c.metrics.port, 9600, 'IMS_METRICS_PORT beats the file');
   t.same(c.gateways.tradingPorts, [7000, 7002]);
-  t.same(c.gateways.publicPorts, [8081, 8083], 'ports not given are derived per gateway');
+  t.same(c.gateways.publicPorts, [8081, 8081], 'ports not given are shared by every gateway (SO_REUSEPORT)');
   t.same(c.cores.overrides, { sequencer: '3' });
   t.equal(c.demoData, false);
   t.equal(c.dataDir, path.join(dir, 'rel-data'), 'a relative dataDir in the file resolves against the file');
@@ -98,6 +98,7 @@ t.test('every kind of error is rejected with its message', async (t) => {
   expectOne(t, problems({ gateways: { count: 2, tradingPorts: [8080, 8082], publicPorts: [8081, 8080] } }), 'duplicate_port', /port 8080 is also gateway 1's trading port/);
   expectOne(t, problems({ gateways: { count: 1 }, metrics: { port: 8081 } }), 'duplicate_port', /metrics port \(metrics.port\): port 8081 is also gateway 1's public port/);
   expectOne(t, problems({ gateways: { count: 3, tradingPorts: [8080, 8082] } }), 'port_count_mismatch', /lists 2 port\(s\) for 3 gateway\(s\)/);
+  t.same(problems({ gateways: { count: 2, tradingPorts: [8080, 8080], publicPorts: [8081, 8081] } }), [], 'gateways may share a port of one kind');
   expectOne(t, problems({ cores: { count: 64 } }), 'core_beyond_machine', /plans for 64 cores, but this machine has 4/);
   expectOne(t, problems({ cores: { overrides: { sequencer: '2-7' } } }), 'core_beyond_machine', /"sequencer": core 7 is beyond the 4 cores/);
   expectOne(t, problems({}, { IMS_CORES: 'sequencer=9' }), 'core_beyond_machine', /environment IMS_CORES: "sequencer": core 9/);

@@ -387,7 +387,9 @@ function build(c: Collected, file: string | null, cwd: string): ImsConfig {
   const runDir = c.values.has('runDir') ? resolveDir(get<string>('runDir'), baseFor('runDir')) : `/dev/shm/ims-${instance}`;
   const dataDir = c.values.has('dataDir') ? resolveDir(get<string>('dataDir'), baseFor('dataDir')) : profile === 'production' ? `/var/lib/ims/${instance}` : path.resolve(cwd, 'data', instance);
   const count = get<number>('gateways.count');
-  const ports = (p: string, first: number): number[] => (c.values.has(p) ? get<number[]>(p) : Array.from({ length: count }, (_, i) => first + 2 * i));
+  // Not given: every gateway listens on the same port (uWS binds with SO_REUSEPORT, the kernel
+  // spreads connections, and clients of a gateway that dies reconnect to the same address).
+  const ports = (p: string, first: number): number[] => (c.values.has(p) ? get<number[]>(p) : Array.from({ length: count }, () => first));
   return {
     profile,
     instance,
@@ -467,22 +469,23 @@ function semanticChecks(config: ImsConfig, c: Collected, o: LoadConfigOptions): 
     problems.push({ code: 'run_dir_not_tmpfs', where: origin(c, 'runDir', 'runDir'), message: `run dir ${config.runDir} is not on tmpfs: every ring write would go to disk`, fix: 'put the ring files on /dev/shm (the default /dev/shm/ims-<instance>)' });
   }
 
-  // Ports: one per gateway of each kind, and none used twice across gateways and metrics.
+  // Ports: one per gateway of each kind. Gateways may share a port of the same kind (SO_REUSEPORT),
+  // but a port serves one kind only: trading, public market data, or metrics.
   const g = config.gateways;
   for (const [p, list] of [['gateways.tradingPorts', g.tradingPorts], ['gateways.publicPorts', g.publicPorts]] as const) {
     if (list.length !== g.count) {
-      problems.push({ code: 'port_count_mismatch', where: origin(c, p, p), message: `lists ${list.length} port(s) for ${g.count} gateway(s)`, fix: `give exactly one port per gateway (gateways.count = ${g.count}), or leave it out for ${p.endsWith('tradingPorts') ? '8080, 8082, …' : '8081, 8083, …'}` });
+      problems.push({ code: 'port_count_mismatch', where: origin(c, p, p), message: `lists ${list.length} port(s) for ${g.count} gateway(s)`, fix: `give exactly one port per gateway (gateways.count = ${g.count}; repeat a port to share it), or leave it out for every gateway on ${p.endsWith('tradingPorts') ? DEFAULT_TRADING_PORT : DEFAULT_PUBLIC_PORT}` });
     }
   }
-  const owners = new Map<number, string>();
-  const claim = (port: number, owner: string): void => {
+  const owners = new Map<number, { kind: string; owner: string }>();
+  const claim = (port: number, kind: string, owner: string): void => {
     const first = owners.get(port);
-    if (first !== undefined) problems.push({ code: 'duplicate_port', where: owner, message: `port ${port} is also ${first}`, fix: 'give every listener its own port' });
-    else owners.set(port, owner);
+    if (first === undefined) owners.set(port, { kind, owner });
+    else if (first.kind !== kind) problems.push({ code: 'duplicate_port', where: owner, message: `port ${port} is also ${first.owner}`, fix: 'give trading, public and metrics listeners ports of their own (gateways may share a port of one kind)' });
   };
-  g.tradingPorts.forEach((port, i) => claim(port, `gateway ${i + 1}'s trading port (gateways.tradingPorts[${i}])`));
-  g.publicPorts.forEach((port, i) => claim(port, `gateway ${i + 1}'s public port (gateways.publicPorts[${i}])`));
-  claim(config.metrics.port, 'the metrics port (metrics.port)');
+  g.tradingPorts.forEach((port, i) => claim(port, 'trading', `gateway ${i + 1}'s trading port (gateways.tradingPorts[${i}])`));
+  g.publicPorts.forEach((port, i) => claim(port, 'public', `gateway ${i + 1}'s public port (gateways.publicPorts[${i}])`));
+  claim(config.metrics.port, 'metrics', 'the metrics port (metrics.port)');
 
   // Cores: the plan must fit the machine it runs on, and overrides must name real processes.
   const machine = o.machineCores ?? machineCores();

@@ -203,3 +203,37 @@ t.test('a counters file renders as Prometheus text: labels, a histogram with mon
   t.ok(p99 >= 0.004 && p99 <= 0.0045, `p99 ${p99} s is the 4 ms value's bucket`);
   t.equal(sample('ims_counters_writer_up', { process: 'gateway-1' }), 1);
 });
+
+t.test('every metric a process declares has its help text, one kind per name, and the files of all processes render together', async (t) => {
+  const { GatewayCounters } = await import('../processes/gateway/gateway-counters');
+  const { EngineCounters } = await import('../processes/matching-engine/engine-counters');
+  const { PmCountersFile } = await import('../processes/product-manager/pm-counters');
+  const { SequencerCounters } = await import('../processes/sequencer/sequencer-counters');
+  const { ReporterCounters } = await import('../processes/reporter/reporter-counters');
+  const { MarketDataCounters } = await import('../processes/market-data/market-data-counters');
+  const { METRIC_HELP } = await import('../processes/operations/process-counters');
+  const runDir = tmpRunDir(t);
+  const made = {
+    'gateway-1': (w: CountersWriter) => new GatewayCounters(w),
+    'engine-a': (w: CountersWriter) => new EngineCounters(w),
+    'pm-a': (w: CountersWriter) => new PmCountersFile(w),
+    sequencer: (w: CountersWriter) => new SequencerCounters(w),
+    reporter: (w: CountersWriter) => new ReporterCounters(w),
+    'market-data': (w: CountersWriter) => new MarketDataCounters(w),
+  };
+  const kinds = new Map<string, string>();
+  for (const [name, make] of Object.entries(made)) {
+    const w = CountersWriter.create(countersPath(runDir, name), name);
+    make(w);
+    const snap = readCountersFile(countersPath(runDir, name))!;
+    const names = [...snap.counters.map((c) => [c.name, c.kind] as const), ...snap.histograms.map((h) => [h.name, 'histogram'] as const)];
+    t.same(names.filter(([n]) => METRIC_HELP[n] === undefined), [], `${name}: every name it declares is in METRIC_HELP`);
+    for (const [n, kind] of names) {
+      if (kinds.has(n) && kinds.get(n) !== kind) t.fail(`${n} is a ${kinds.get(n)} in one process and a ${kind} in ${name}`);
+      kinds.set(n, kind);
+    }
+  }
+  const e = parsePrometheusText(renderMetrics(runDir));
+  for (const [n, kind] of kinds) t.equal(e.types.get(n), kind, `${n} renders as a ${kind}`);
+  t.ok(e.samples.some((s) => s.name === 'ims_pm_command_rejects_total' && s.labels['process'] === 'pm-a' && s.labels['reason'] === 'risk_price_collar' && s.value === 0), 'reject reasons exist at 0 before any reject');
+});

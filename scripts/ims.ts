@@ -301,7 +301,7 @@ export function buildProgram(): Command {
   withWsLoadOptions(withInstance(drill.command('gateway-kill')), { clients: 8, ordersPerSecond: 200 })
     .description('SIGKILL a gateway under a WebSocket order load (start with --gateways 2): its clients reconnect to another gateway and resend unanswered orders with the same clientOrderId; time detection and RTO, audit every acknowledged order against the journal')
     .option('--gateway <n>', 'the gateway to kill', positiveIntOption, 1)
-    .option('--load-ms <ms>', 'load before the kill, and after it (long enough for an engine checkpoint: ~1,000 orders)', positiveIntOption, 3_000)
+    .option('--load-ms <ms>', 'load before the kill, and after it (longer if no engine checkpoint covers the kill yet)', positiveIntOption, 3_000)
     .option('--wait-for-restart <ms>', 'wait for the supervisor to bring the killed gateway back (0: do not)', nonNegativeInt, 20_000)
     .action(async (o: InstanceOptions & WsLoadFlags & { gateway: number; loadMs: number; waitForRestart: number }) => {
       const report = await runGatewayKillDrill({ runDir: runDirOf(o), ...wsLoadOptionsOf(o), gatewayId: o.gateway, loadBeforeKillMs: o.loadMs, loadAfterKillMs: o.loadMs, waitForRestartMs: o.waitForRestart });

@@ -19,6 +19,7 @@ import { readChars, readI64, readU32 } from '../../bus/codec';
 import { JournalDiskReader } from '../../bus/journal-disk-reader';
 import { JournalStatusFile, statusPathForRing } from '../../bus/journal-status';
 import { JOURNAL_HEADER_BYTES, NewOrder, TypeId } from '../../bus/schema';
+import { readEngineStatus } from '../matching-engine/engine-status';
 import { auditProductManagerJournal } from '../product-manager/pm-journal-audit';
 import { journalVerify } from '../sequencer/journal-tools';
 import { ENGINE_CHECKPOINT_EVERY } from '../supervisor/topology';
@@ -185,6 +186,24 @@ export function auditJournal(runDir: string, options: { journalDir?: string; arc
     },
     problems,
   };
+}
+
+/** The journal seq of the newest state-hash checkpoint a live engine of `runDir` has taken (0: none). */
+export function latestEngineCheckpointSeq(runDir: string): number {
+  return readEngineStatus(runDir).instances.reduce((max, s) => (s.alive && s.checkpointInSeq > max ? s.checkpointInSeq : max), 0);
+}
+
+/**
+ * Keeps the caller's load running until an engine has checkpointed its state hash after journal seq
+ * `afterSeq` (so the audit's replay compares a hash that covers the drill), or `timeoutMs` passed.
+ */
+export async function waitForEngineCheckpoint(runDir: string, afterSeq: number, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (latestEngineCheckpointSeq(runDir) <= afterSeq) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
 }
 
 /** The journal directories of the instance in `runDir` (from the sequencer's status file). */

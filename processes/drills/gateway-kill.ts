@@ -11,6 +11,10 @@
 //   const report = await runGatewayKillDrill({ runDir: '/dev/shm/ims-main' });
 //   process.stdout.write(formatGatewayKillDrillReport(report) + '\n');
 //
+// Gateways may share their ports (the default: SO_REUSEPORT, the kernel picks a gateway for each new
+// connection) or each have their own (ports 0): which gateway serves each client connection is read
+// from /proc (gateway-endpoints.ts connectionOwner), so the report names the gateways either way.
+//
 // Times are performance.now() of the drill's process, where both the kill and the clients are:
 //   detection  kill → a client of the killed gateway sees its connection close
 //   RTO        kill → the first acknowledgement a client of the killed gateway gets on its new
@@ -20,7 +24,7 @@
 
 import * as crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { auditClientOrders, auditJournal, formatClientOrderAudit, formatJournalAudit, journalDirsOf, journaledClientOrders, type ClientOrderAudit, type JournalAuditSummary } from './client-order-audit';
+import { auditClientOrders, auditJournal, formatClientOrderAudit, formatJournalAudit, journalDirsOf, journaledClientOrders, waitForEngineCheckpoint, type ClientOrderAudit, type JournalAuditSummary } from './client-order-audit';
 import { findGatewayEndpoints, gatewayEndpointOf, supervisedPid, type GatewayEndpoint } from './gateway-endpoints';
 import { DEMO_LOAD_CREDENTIALS, DEMO_LOAD_PRICE, DEMO_LOAD_SYMBOL, WsOrderLoad, type LoadCredential } from './ws-order-load';
 
@@ -82,6 +86,8 @@ const GATEWAYS_READY_MS = 15_000;
 /** Every client must have had an acknowledgement before the kill, within this long. */
 const LOAD_READY_MS = 20_000;
 const POLL_MS = 5;
+/** Load kept running after the drill's own window until an engine checkpoint covers the kill, at most. */
+const CHECKPOINT_WAIT_MS = 30_000;
 /** How long the drill waits for a moment when the victim's clients have requests in flight. */
 const IN_FLIGHT_WAIT_MS = 3_000;
 /** Orders the client connected to the restarted gateway must have acknowledged before the load stops. */
@@ -171,6 +177,7 @@ export async function runGatewayKillDrill(options: GatewayKillDrillOptions): Pro
     const inFlightBy = performance.now() + IN_FLIGHT_WAIT_MS;
     while (inFlight() === 0 && performance.now() < inFlightBy) await sleep(1);
     const requestsInFlight = inFlight();
+    const journalSeqAtKill = dirs.visibleSeq();
     const killedAt = performance.now();
     try {
       process.kill(pid, 'SIGKILL');
@@ -232,6 +239,9 @@ export async function runGatewayKillDrill(options: GatewayKillDrillOptions): Pro
     const loadAfter = options.loadAfterKillMs ?? 3_000;
     const remaining = killedAt + loadAfter - performance.now();
     if (remaining > 0) await sleep(remaining);
+    if (!(await waitForEngineCheckpoint(options.runDir, journalSeqAtKill, CHECKPOINT_WAIT_MS))) {
+      report.problems.push(`no engine checkpoint after journal seq ${journalSeqAtKill} (the kill) within ${CHECKPOINT_WAIT_MS} ms more of load: the state hash cannot be compared over the drill`);
+    }
 
     // 6. Every order answered, then the audit.
     const drained = await load.drain(options.drainTimeoutMs ?? 15_000);

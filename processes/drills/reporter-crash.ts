@@ -24,7 +24,7 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { openReportStore, reconcile, reportStoreOptionsFromEnv, type ReconcileDifference, type ReportStore, type ReportStoreOptions } from '../reporter';
 import { pidAlive, readRunState } from '../supervisor/run-state';
-import { auditClientOrders, auditJournal, formatClientOrderAudit, formatJournalAudit, journalDirsOf, journaledClientOrders, type ClientOrderAudit, type JournalAuditSummary } from './client-order-audit';
+import { auditClientOrders, auditJournal, formatClientOrderAudit, formatJournalAudit, journalDirsOf, journaledClientOrders, waitForEngineCheckpoint, type ClientOrderAudit, type JournalAuditSummary } from './client-order-audit';
 import { findGatewayEndpoints } from './gateway-endpoints';
 import { DEMO_LOAD_CREDENTIALS, DEMO_LOAD_PRICE, DEMO_LOAD_SYMBOL, WsOrderLoad, type LoadCredential } from './ws-order-load';
 
@@ -89,6 +89,8 @@ export interface ReporterCrashDrillReport {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const POLL_MS = 2;
+/** Load kept running after the kills until an engine checkpoint covers them, at most. */
+const CHECKPOINT_WAIT_MS = 30_000;
 /** A kill is not made before the reporter has committed something since the load started, within this long. */
 const REPORTER_ACTIVE_MS = 20_000;
 /** Differences carried in the report (reconcile lists up to its own limit). */
@@ -211,6 +213,9 @@ export async function runReporterCrashDrill(options: ReporterCrashDrillOptions):
       if (last && kill.caughtUpMs === null) report.problems.push(`the restarted reporter did not catch up with journal seq ${kill.catchUpTargetSeq} within ${options.catchUpTimeoutMs ?? 30_000} ms of the kill`);
     }
     await sleep(options.loadAfterKillMs ?? 1_000);
+    if (!(await waitForEngineCheckpoint(options.runDir, report.kills[0]!.journalSeqAtKill, CHECKPOINT_WAIT_MS))) {
+      report.problems.push(`no engine checkpoint after journal seq ${report.kills[0]!.journalSeqAtKill} (the first kill) within ${CHECKPOINT_WAIT_MS} ms more of load: the state hash cannot be compared over the drill`);
+    }
 
     // 3. The load stops; every order answered; the database reaches the journal's end.
     if (!(await load.drain(options.drainTimeoutMs ?? 15_000))) report.problems.push(`${load.unansweredOrders} orders were still unanswered after the load stopped`);

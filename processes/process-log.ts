@@ -12,7 +12,7 @@
 //   level    pino's: 50 error, 40 warn, 30 info — chosen from the event name (LEVEL_OF_EVENT)
 //
 // The event's own fields come first and are kept as they are (tests and drills match them); the
-// common ones are added after them. Logging is never on a hot path (start-up, role changes,
+// common ones are added after them where the event does not already use the name. Logging is never on a hot path (start-up, role changes,
 // alarms that are themselves rate-limited), so building one object per line is fine.
 
 import pino, { type Logger } from 'pino';
@@ -82,10 +82,21 @@ export function createProcessLogger(fallbackName: string, options: ProcessLogger
       base: null,
       messageKey: 'msg',
       formatters: {
-        // The event's own fields first, then the common ones (which win over a stale copy in the event).
+        // The event's own fields first and as they are: an event may name another process's pid
+        // (leader-killed) or process (the supervisor's lines about its children), and drills and
+        // tests read those. The common fields fill in what the event does not say; where the event
+        // uses `pid` or `process` for someone else, this process's go to loggerPid / loggerProcess.
         log: (event) => {
-          const seq = seqOf(event);
-          return seq === undefined ? { ...event, ...bindings, process: name, pid } : { ...event, ...bindings, process: name, pid, seq };
+          const out: Record<string, unknown> = { ...event, ...bindings };
+          if (out['process'] === undefined) out['process'] = name;
+          else if (out['process'] !== name) out['loggerProcess'] = name;
+          if (out['pid'] === undefined) out['pid'] = pid;
+          else if (out['pid'] !== pid) out['loggerPid'] = pid;
+          if (out['seq'] === undefined) {
+            const seq = seqOf(event);
+            if (seq !== undefined) out['seq'] = seq;
+          }
+          return out;
         },
       },
     },

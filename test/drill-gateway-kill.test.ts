@@ -6,13 +6,12 @@
 // journal audit (not the drill's code): each of the drill's client order ids is journaled once, and
 // there are exactly as many as the drill says were acknowledged.
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import t from 'tap';
 import { auditProductManagerJournal } from '../processes/product-manager/pm-journal-audit';
 import { journalVerify } from '../processes/sequencer/journal-tools';
 import type { GatewayKillDrillReport } from '../processes/drills/gateway-kill';
-import { createImsInstance, IMS, until, type ImsInstance } from './support/ims-instance';
+import { createImsInstance, imsAsync, until, type ImsInstance } from './support/ims-instance';
 
 /** Two ports free right now (the instance's gateways share them, as in production). */
 async function freePorts(): Promise<[number, number]> {
@@ -23,22 +22,6 @@ async function freePorts(): Promise<[number, number]> {
 }
 
 let inst: ImsInstance;
-
-/** Runs an `ims` command without blocking this process (the supervisor's output keeps draining). */
-function imsAsync(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [IMS, ...args, '--instance', inst.instance, '--data-dir', inst.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
 
 t.before(async () => {
   // Both gateways listen on the same trading and public ports (SO_REUSEPORT, the production
@@ -53,7 +36,7 @@ t.before(async () => {
 });
 
 t.test('kill -9 of a gateway under load: its clients move to the other gateway; no acknowledged order is lost or doubled', async (t) => {
-  const run = await imsAsync(['drill', 'gateway-kill', '--json', '--load-ms', '3000', '--orders-per-second', '200'], 75_000);
+  const run = await imsAsync(inst, ['drill', 'gateway-kill', '--json', '--load-ms', '3000', '--orders-per-second', '200'], 75_000);
   t.equal(run.err, '', 'the drill wrote nothing to stderr');
   const report = JSON.parse(run.out) as GatewayKillDrillReport;
   t.comment(`detection ${report.detectionMs?.first.toFixed(1)} ms (last client ${report.detectionMs?.last.toFixed(1)} ms), RTO ${report.rtoMs?.toFixed(1)} ms, every client recovered ${report.recoveredMs?.toFixed(1)} ms, gateway 1 back ${report.restarted?.afterMs.toFixed(0)} ms`);

@@ -4,29 +4,12 @@
 // holds and catches up; then the report database reconciles with the journal with no difference.
 // Besides the drill's own report, `ims reconcile` is run on the stopped instance (a separate
 // process, its own reading of both sides).
-import { spawn } from 'node:child_process';
 import t from 'tap';
 import type { ReporterCrashDrillReport } from '../processes/drills/reporter-crash';
-import { createImsInstance, IMS, until } from './support/ims-instance';
+import { createImsInstance, imsAsync, until } from './support/ims-instance';
 
 const inst = createImsInstance('rcrash', ['--trading-port', '0', '--public-port', '0']);
 t.teardown(() => inst.destroy());
-
-/** Runs an `ims` command without blocking this process (the supervisor's output keeps draining). */
-function imsAsync(args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [IMS, ...args, '--instance', inst.instance, '--data-dir', inst.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, out, err });
-    });
-  });
-}
 
 t.before(async () => {
   inst.start();
@@ -37,7 +20,7 @@ t.before(async () => {
 });
 
 t.test('kill -9 of the reporter under load, twice: it resumes from its stored seq, catches up, and its database reconciles with the journal', async (t) => {
-  const run = await imsAsync(['drill', 'reporter-crash', '--json', '--kills', '2', '--orders-per-second', '150'], 75_000);
+  const run = await imsAsync(inst, ['drill', 'reporter-crash', '--json', '--kills', '2', '--orders-per-second', '150'], 75_000);
   t.equal(run.err, '', 'the drill wrote nothing to stderr');
   const report = JSON.parse(run.out) as ReporterCrashDrillReport;
   for (const [i, k] of report.kills.entries()) {

@@ -6,41 +6,24 @@
 import * as path from 'node:path';
 import t from 'tap';
 import { journalVerify } from '../processes/sequencer/journal-tools';
-import { createImsInstance, until } from './support/ims-instance';
+import { createImsInstance } from './support/ims-instance';
+import { gatewayHttp, tradingPortWhenReady } from './support/gateway-http';
 import { isRefusal, TestWebSocket } from './support/gateway-ws-client';
 
 const inst = createImsInstance('e2e', ['--trading-port', '0', '--public-port', '0']);
 t.teardown(() => inst.destroy());
 
 let port = 0;
-
-async function call(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://127.0.0.1:${port}${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
-}
-
-async function login(username: string, password: string): Promise<string> {
-  const r = await call('POST', '/v1/sessions', { username, password });
-  if (r.status !== 201) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.json)}`);
-  return r.json.token as string;
-}
+const { call, login } = gatewayHttp(() => port);
 
 t.before(async () => {
   inst.start();
-  const ready = await until('the gateway to listen', () => /"event":"gateway-ready".*?"tradingPort":(\d+)/.exec(inst.log()), 60_000);
-  port = Number(ready[1]);
-  await until('the demo day to open', () => /"event":"trading-day-open"/.test(inst.log()), 60_000);
-  // The engine must be hot before the first order (it claims the lease at start).
-  await until('a hot engine', () => /"event":"engine-hot"/.test(inst.log()), 30_000);
+  port = await tradingPortWhenReady(inst, 60_000);
 });
 
 t.test('an inflow and a crossing outflow of two colleagues fill at the resting price, and both hear of it', async (t) => {
-  const alice = await login('alice', 'kiosk-101-demo');
-  const bruno = await login('bruno', 'kiosk-102-demo');
+  const { token: alice } = await login('alice', 'kiosk-101-demo');
+  const { token: bruno } = await login('bruno', 'kiosk-102-demo');
   const ws = await TestWebSocket.connect(port, { protocols: ['ims.v1', `ims-token.${alice}`] });
   if (isRefusal(ws)) throw new Error(`stream refused: ${ws.status} ${ws.body}`);
   t.teardown(() => ws.destroy());

@@ -9,6 +9,7 @@
 // knows the product and its halt (neither is in its products file).
 import t from 'tap';
 import { createImsInstance, until } from './support/ims-instance';
+import { gatewayCall as call, gatewayLogin as login } from './support/gateway-http';
 import { isRefusal, TestWebSocket } from './support/gateway-ws-client';
 
 const inst = createImsInstance('listings', ['--gateways', '2', '--trading-port', '0', '--public-port', '0']);
@@ -45,21 +46,6 @@ function gateway(n: number): Ready | undefined {
   return readyLines()
     .filter((r) => r.gatewayId === n)
     .at(-1);
-}
-
-async function call(port: number, method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://127.0.0.1:${port}${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
-}
-
-async function login(port: number, username: string, password: string): Promise<{ token: string; accountId: number }> {
-  const r = await call(port, 'POST', '/v1/sessions', { username, password });
-  if (r.status !== 201) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.json)}`);
-  return { token: r.json.token as string, accountId: r.json.account.accountId as number };
 }
 
 /** Polls `fn` until it returns a value, giving the last answer in the timeout message. */

@@ -5,29 +5,15 @@
 // exists or not), staff can, operators cannot, and the read is not a command (orders keep flowing
 // after many reads, and the product manager reports no repeated or invalid gateway records).
 import t from 'tap';
-import { createImsInstance, until } from './support/ims-instance';
+import { createImsInstance } from './support/ims-instance';
+import { gatewayHttp, tradingPortWhenReady } from './support/gateway-http';
 import { isRefusal, TestWebSocket } from './support/gateway-ws-client';
 
 const inst = createImsInstance('wallet', ['--trading-port', '0', '--public-port', '0']);
 t.teardown(() => inst.destroy());
 
 let port = 0;
-
-async function call(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://127.0.0.1:${port}${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
-}
-
-async function login(username: string, password: string): Promise<{ token: string; accountId: number }> {
-  const r = await call('POST', '/v1/sessions', { username, password });
-  if (r.status !== 201) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.json)}`);
-  const me = await call('GET', '/v1/sessions/current', undefined, r.json.token);
-  return { token: r.json.token as string, accountId: me.json.accountId as number };
-}
+const { call, login } = gatewayHttp(() => port);
 
 /** "1234.50" -> 123450 (two decimals, the demo's cash unit), exactly. */
 function cents(text: string): number {
@@ -46,10 +32,7 @@ function brand(wallet: any, name: string): any {
 
 t.before(async () => {
   inst.start();
-  const ready = await until('the gateway to listen', () => /"event":"gateway-ready".*?"tradingPort":(\d+)/.exec(inst.log()), 180_000);
-  port = Number(ready[1]);
-  await until('the demo day to open', () => /"event":"trading-day-open"/.test(inst.log()), 180_000);
-  await until('a hot engine', () => /"event":"engine-hot"/.test(inst.log()), 120_000);
+  port = await tradingPortWhenReady(inst, 180_000);
 });
 
 t.test('a colleague reads their wallet; it moves exactly with a resting order and a fill', async (t) => {

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import t from 'tap';
 import { createImsInstance, until } from './support/ims-instance';
+import { gatewayHttp, tradingPortWhenReady } from './support/gateway-http';
 import { isRefusal, TestWebSocket } from './support/gateway-ws-client';
 
 interface Sample {
@@ -61,20 +62,7 @@ t.teardown(() => inst.destroy());
 let port = 0;
 let metricsUrl = '';
 
-async function call(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://127.0.0.1:${port}${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
-}
-
-async function login(username: string, password: string): Promise<string> {
-  const r = await call('POST', '/v1/sessions', { username, password });
-  if (r.status !== 201) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.json)}`);
-  return r.json.token as string;
-}
+const { call, login } = gatewayHttp(() => port);
 
 async function scrape(): Promise<Exposition> {
   const res = await fetch(metricsUrl);
@@ -84,18 +72,15 @@ async function scrape(): Promise<Exposition> {
 
 t.before(async () => {
   inst.start();
-  const ready = await until('the gateway to listen', () => /"event":"gateway-ready".*?"tradingPort":(\d+)/.exec(inst.log()), 60_000);
-  port = Number(ready[1]);
+  port = await tradingPortWhenReady(inst, 60_000);
   const m = await until('ims start to print the metrics URL', () => /ims: metrics: (http:\/\/[^\s]+\/metrics)/.exec(inst.log()), 30_000);
   metricsUrl = m[1]!;
-  await until('the demo day to open', () => /"event":"trading-day-open"/.test(inst.log()), 60_000);
-  await until('a hot engine', () => /"event":"engine-hot"/.test(inst.log()), 30_000);
 });
 
 t.test('scraped during trading, the gateway counts orders, fills, rejects by code, requests, streams and round trips', async (t) => {
   t.ok(fs.existsSync(`${inst.runDir}/gateway-1.counters`), 'the gateway writes its counters file in the run dir');
-  const alice = await login('alice', 'kiosk-101-demo');
-  const bruno = await login('bruno', 'kiosk-102-demo');
+  const { token: alice } = await login('alice', 'kiosk-101-demo');
+  const { token: bruno } = await login('bruno', 'kiosk-102-demo');
   const sockets: TestWebSocket[] = [];
   for (const token of [alice, bruno]) {
     const ws = await TestWebSocket.connect(port, { protocols: ['ims.v1', `ims-token.${token}`] });
@@ -212,8 +197,8 @@ async function scrapeUntil(ok: (e: Exposition) => boolean, timeoutMs = 30_000): 
 
 t.test('every process counts its share of the trades: engines, product manager, sequencer, reporter, market data', async (t) => {
   for (const p of ['engine-a', 'engine-b', 'pm-a', 'pm-b', 'sequencer', 'reporter', 'market-data']) t.ok(fs.existsSync(`${inst.runDir}/${p}.counters`), `${p} writes its counters file`);
-  const alice = await login('alice', 'kiosk-101-demo');
-  const bruno = await login('bruno', 'kiosk-102-demo');
+  const { token: alice } = await login('alice', 'kiosk-101-demo');
+  const { token: bruno } = await login('bruno', 'kiosk-102-demo');
   // Everything from the first test settled: the slowest reader (the reporter) has what the sequencer wrote.
   const before = await scrapeUntil((e) => value(e, 'ims_last_seq', { process: 'reporter' }) >= value(e, 'ims_last_seq', { process: 'sequencer' }) && value(e, 'ims_last_seq', { process: 'market-data' }) >= value(e, 'ims_last_seq', { process: 'sequencer' }));
   const headBefore = value(before, 'ims_last_seq', { process: 'sequencer' });

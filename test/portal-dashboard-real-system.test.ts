@@ -12,6 +12,7 @@ import t from 'tap';
 import type { Browser, Page } from 'playwright-core';
 import { mrzCheckDigit } from '../processes/accounts/mrz-check-digit';
 import { createImsInstance, until, type ImsInstance } from './support/ims-instance';
+import { gatewayHttp, tradingPortWhenReady, type Reply, type Session } from './support/gateway-http';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -45,11 +46,6 @@ if (!fs.existsSync(CHROMIUM)) {
   run();
 }
 
-interface Reply {
-  status: number;
-  json: any;
-}
-
 function run(): void {
   let inst: ImsInstance;
   let port = 0;
@@ -57,23 +53,14 @@ function run(): void {
   const cspViolations: string[] = [];
   let orderSeq = 0;
 
-  async function call(method: string, url: string, body?: unknown, token?: string): Promise<Reply> {
-    const res = await fetch(`http://127.0.0.1:${port}${url}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, json: await res.json().catch(() => null) };
-  }
+  const { call, login: loginOnce } = gatewayHttp(() => port);
 
   /** Sessions by username: each account logs in once (login calls are rate-limited per IP). */
-  const sessions = new Map<string, { token: string; accountId: number }>();
-  async function login(username: string, password: string): Promise<{ token: string; accountId: number }> {
+  const sessions = new Map<string, Session>();
+  async function login(username: string, password: string): Promise<Session> {
     const known = sessions.get(username);
     if (known !== undefined) return known;
-    const r = await call('POST', '/v1/sessions', { username, password });
-    if (r.status !== 201) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.json)}`);
-    const session = { token: r.json.token as string, accountId: r.json.account.accountId as number };
+    const session = await loginOnce(username, password);
     sessions.set(username, session);
     return session;
   }
@@ -146,10 +133,7 @@ function run(): void {
     fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
     inst = createImsInstance('dashboard', ['--trading-port', '0', '--public-port', '0']);
     inst.start();
-    const ready = await until('the gateway to listen', () => /"event":"gateway-ready".*?"tradingPort":(\d+)/.exec(inst.log()), 60_000);
-    port = Number(ready[1]);
-    await until('the demo day to open', () => /"event":"trading-day-open"/.test(inst.log()), 60_000);
-    await until('a hot engine', () => /"event":"engine-hot"/.test(inst.log()), 30_000);
+    port = await tradingPortWhenReady(inst, 60_000);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   });

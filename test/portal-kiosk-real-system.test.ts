@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import t from 'tap';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { DEMO_PEOPLE } from '../processes/accounts/demo-accounts';
-import { createImsInstance, until, type ImsInstance } from './support/ims-instance';
+import { createImsInstance, type ImsInstance } from './support/ims-instance';
+import { tradingPortWhenReady } from './support/gateway-http';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -67,10 +68,7 @@ function run(): void {
     if (built.status !== 0) throw new Error(`build-portal failed: ${built.stderr}${built.stdout}`);
     fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
     inst.start();
-    const ready = await until('the gateway to listen', () => /"event":"gateway-ready".*?"tradingPort":(\d+)/.exec(inst.log()), 60_000);
-    port = Number(ready[1]);
-    await until('the demo day to open', () => /"event":"trading-day-open"/.test(inst.log()), 60_000);
-    await until('a hot engine', () => /"event":"engine-hot"/.test(inst.log()), 30_000);
+    port = await tradingPortWhenReady(inst, 60_000);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   });

@@ -4,34 +4,22 @@
 // that name, with pid, time and level (processes/process-log.ts), and events that name a journal
 // position carry it as `seq`.
 import t from 'tap';
-import { createImsInstance, until } from './support/ims-instance';
+import { createImsInstance } from './support/ims-instance';
+import { gatewayHttp, tradingPortWhenReady } from './support/gateway-http';
 
 const inst = createImsInstance('process-logs', ['--trading-port', '0', '--public-port', '0']);
 t.teardown(() => inst.destroy());
 
-async function call(port: number, method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://127.0.0.1:${port}${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
-}
-
 t.test('every line every process writes is JSON naming the process, with pid, time, level and the seq it concerns', async (t) => {
   inst.start();
-  const ready = await until('the gateway to listen', () => /"event":"gateway-ready".*?"tradingPort":(\d+)/.exec(inst.log()), 60_000);
-  const port = Number(ready[1]);
-  await until('the demo day to open', () => /"event":"trading-day-open"/.test(inst.log()), 60_000);
-  await until('a hot engine', () => /"event":"engine-hot"/.test(inst.log()), 30_000);
+  const { call, login } = gatewayHttp(await tradingPortWhenReady(inst, 60_000));
   const names: string[] = inst.status().processes.map((p: { name: string }) => p.name);
   t.same([...names].sort(), ['control', 'engine-a', 'engine-b', 'gateway-1', 'market-data', 'pm-a', 'pm-b', 'reporter', 'sequencer'], 'the exchange topology');
 
-  const login = async (username: string, password: string): Promise<string> => (await call(port, 'POST', '/v1/sessions', { username, password })).json.token as string;
-  const alice = await login('alice', 'kiosk-101-demo');
-  const bruno = await login('bruno', 'kiosk-102-demo');
-  t.equal((await call(port, 'POST', '/v1/transact', { symbol: 'APPL-128', side: 'inflow', price: '899.00', quantity: 1 }, alice)).status, 200);
-  t.match((await call(port, 'POST', '/v1/transact', { symbol: 'APPL-128', side: 'outflow', price: '898.00', quantity: 1 }, bruno)).json, { status: 'filled' });
+  const { token: alice } = await login('alice', 'kiosk-101-demo');
+  const { token: bruno } = await login('bruno', 'kiosk-102-demo');
+  t.equal((await call('POST', '/v1/transact', { symbol: 'APPL-128', side: 'inflow', price: '899.00', quantity: 1 }, alice)).status, 200);
+  t.match((await call('POST', '/v1/transact', { symbol: 'APPL-128', side: 'outflow', price: '898.00', quantity: 1 }, bruno)).json, { status: 'filled' });
   await inst.stop();
 
   const byProcess = new Map<string, Array<Record<string, unknown>>>(names.map((n) => [n, []]));

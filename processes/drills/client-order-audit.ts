@@ -206,13 +206,41 @@ export async function waitForEngineCheckpoint(runDir: string, afterSeq: number, 
   return true;
 }
 
+export interface JournalDirs {
+  journalDir: string;
+  archiveDir: string | undefined;
+  /** The seq the sequencer has made visible, now. */
+  visibleSeq: () => number;
+}
+
 /** The journal directories of the instance in `runDir` (from the sequencer's status file). */
-export function journalDirsOf(runDir: string): { journalDir: string; archiveDir: string | undefined; visibleSeq: () => number } {
+export function journalDirsOf(runDir: string): JournalDirs {
   const status = JournalStatusFile.openIfExists(statusPathForRing(path.join(runDir, 'journal.ring')));
   if (status === null) throw new Error(`no journal status in ${runDir}: is the sequencer of this instance running?`);
   const snap = status.snapshot();
   if (snap.dataDir === '') throw new Error('the journal status names no data directory');
   return { journalDir: snap.dataDir, archiveDir: snap.archiveDir === '' ? undefined : snap.archiveDir, visibleSeq: () => status.snapshot().visibleSeq };
+}
+
+/** The part of a drill's report the audit fills in. */
+export interface AuditedDrillReport {
+  problems: string[];
+  orders: ClientOrderAudit | null;
+  journal: JournalAuditSummary | null;
+}
+
+/**
+ * Runs the whole audit (parts 1 to 3) once the load has stopped, up to the seq visible now, into
+ * `report`: each part's result as soon as it is known, its problems appended. `nothingAcknowledged`
+ * is the problem to report when the load got no order acknowledged (the drill then proved nothing).
+ */
+export function auditDrillLoad(report: AuditedDrillReport, runDir: string, dirs: JournalDirs, orders: readonly LoadOrder[], tag: string, nothingAcknowledged: string): void {
+  const toSeq = dirs.visibleSeq();
+  report.orders = auditClientOrders(orders, journaledClientOrders(dirs.journalDir, dirs.archiveDir, toSeq, `${tag}-`));
+  for (const p of report.orders.problems) report.problems.push(`orders: ${p}`);
+  if (report.orders.acknowledged === 0) report.problems.push(nothingAcknowledged);
+  report.journal = auditJournal(runDir, { journalDir: dirs.journalDir, archiveDir: dirs.archiveDir });
+  for (const p of report.journal.problems) report.problems.push(p);
 }
 
 /** One line for the human report. */

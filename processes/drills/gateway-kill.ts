@@ -24,25 +24,17 @@
 
 import * as crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { auditClientOrders, auditJournal, formatClientOrderAudit, formatJournalAudit, journalDirsOf, journaledClientOrders, waitForEngineCheckpoint, type ClientOrderAudit, type JournalAuditSummary } from './client-order-audit';
+import { auditDrillLoad, formatClientOrderAudit, formatJournalAudit, journalDirsOf, waitForEngineCheckpoint, type ClientOrderAudit, type JournalAuditSummary, type JournalDirs } from './client-order-audit';
 import { findGatewayEndpoints, gatewayEndpointOf, supervisedPid, type GatewayEndpoint } from './gateway-endpoints';
-import { DEMO_LOAD_CREDENTIALS, DEMO_LOAD_PRICE, DEMO_LOAD_SYMBOL, WsOrderLoad, type LoadCredential } from './ws-order-load';
+import { wsOrderLoadOptionsOf, type WsLoadDrillOptions } from './ws-load-options';
+import { WsOrderLoad } from './ws-order-load';
 
-export interface GatewayKillDrillOptions {
+/** The load's options (ws-load-options.ts; 8 clients by default) and these. */
+export interface GatewayKillDrillOptions extends WsLoadDrillOptions {
   /** The instance's run directory (supervisor.json, journal.ring, journal.status). */
   readonly runDir: string;
-  /** Where the gateways listen, as seen from here. Default 127.0.0.1. */
-  readonly host?: string;
   /** The gateway to kill. Default 1. */
   readonly gatewayId?: number;
-  /** Logins of the load's clients. Default: the demo colleagues (demo profile). */
-  readonly credentials?: readonly LoadCredential[];
-  /** WebSocket clients, spread over the gateways. Default 8. */
-  readonly clients?: number;
-  /** New orders per second over all clients. Default 200. */
-  readonly ordersPerSecond?: number;
-  readonly symbol?: string;
-  readonly price?: string;
   /** Load before the kill. Default 3,000 ms. */
   readonly loadBeforeKillMs?: number;
   /** Load after the kill (at least until the killed gateway is back). Default 3,000 ms. */
@@ -51,8 +43,6 @@ export interface GatewayKillDrillOptions {
   readonly recoveryTimeoutMs?: number;
   /** How long the supervisor is given to bring the killed gateway back; 0 = do not wait. Default 20,000 ms. */
   readonly waitForRestartMs?: number;
-  /** How long every order is given its answer after the load stops. Default 15,000 ms. */
-  readonly drainTimeoutMs?: number;
 }
 
 export interface GatewayKillDrillReport {
@@ -126,7 +116,7 @@ export async function runGatewayKillDrill(options: GatewayKillDrillOptions): Pro
     await sleep(100);
   }
   report.gateways = endpoints.map((e) => ({ gatewayId: e.gatewayId, pid: e.pid, port: e.port }));
-  let dirs: ReturnType<typeof journalDirsOf>;
+  let dirs: JournalDirs;
   try {
     dirs = journalDirsOf(options.runDir);
   } catch (e) {
@@ -136,15 +126,7 @@ export async function runGatewayKillDrill(options: GatewayKillDrillOptions): Pro
   // 2. The load, spread over every gateway, until every client has been acknowledged.
   let load: WsOrderLoad;
   try {
-    load = await WsOrderLoad.start({
-      endpoints,
-      credentials: options.credentials ?? DEMO_LOAD_CREDENTIALS,
-      clients: options.clients ?? 8,
-      ordersPerSecond: options.ordersPerSecond ?? 200,
-      symbol: options.symbol ?? DEMO_LOAD_SYMBOL,
-      price: options.price ?? DEMO_LOAD_PRICE,
-      tag,
-    });
+    load = await WsOrderLoad.start(wsOrderLoadOptionsOf(options, endpoints, tag, 8));
   } catch (e) {
     return fail(`the load could not start: ${(e as Error).message}`);
   }
@@ -255,12 +237,7 @@ export async function runGatewayKillDrill(options: GatewayKillDrillOptions): Pro
     load.close();
   }
   try {
-    const toSeq = dirs.visibleSeq();
-    report.orders = auditClientOrders(load.orders, journaledClientOrders(dirs.journalDir, dirs.archiveDir, toSeq, `${tag}-`));
-    for (const p of report.orders.problems) report.problems.push(`orders: ${p}`);
-    if (report.orders.acknowledged === 0) report.problems.push('no order was acknowledged: the drill proved nothing');
-    report.journal = auditJournal(options.runDir, { journalDir: dirs.journalDir, archiveDir: dirs.archiveDir });
-    for (const p of report.journal.problems) report.problems.push(p);
+    auditDrillLoad(report, options.runDir, dirs, load.orders, tag, 'no order was acknowledged: the drill proved nothing');
   } catch (e) {
     report.problems.push(`the audit could not read the journal: ${(e as Error).message}`);
   }

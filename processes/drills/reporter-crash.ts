@@ -24,11 +24,13 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { openReportStore, reconcile, reportStoreOptionsFromEnv, type ReconcileDifference, type ReportStore, type ReportStoreOptions } from '../reporter';
 import { pidAlive, readRunState } from '../supervisor/run-state';
-import { auditClientOrders, auditJournal, formatClientOrderAudit, formatJournalAudit, journalDirsOf, journaledClientOrders, waitForEngineCheckpoint, type ClientOrderAudit, type JournalAuditSummary } from './client-order-audit';
+import { auditDrillLoad, formatClientOrderAudit, formatJournalAudit, journalDirsOf, waitForEngineCheckpoint, type ClientOrderAudit, type JournalAuditSummary, type JournalDirs } from './client-order-audit';
 import { findGatewayEndpoints } from './gateway-endpoints';
-import { DEMO_LOAD_CREDENTIALS, DEMO_LOAD_PRICE, DEMO_LOAD_SYMBOL, WsOrderLoad, type LoadCredential } from './ws-order-load';
+import { wsOrderLoadOptionsOf, type WsLoadDrillOptions } from './ws-load-options';
+import { WsOrderLoad } from './ws-order-load';
 
-export interface ReporterCrashDrillOptions {
+/** The load's options (ws-load-options.ts; 4 clients by default) and these. */
+export interface ReporterCrashDrillOptions extends WsLoadDrillOptions {
   /** The instance's run directory (supervisor.json, journal.ring, journal.status). */
   readonly runDir: string;
   /** The report database; default: the instance's (IMS_DATABASE_URL or <data dir>/reports.sqlite). */
@@ -37,14 +39,6 @@ export interface ReporterCrashDrillOptions {
   readonly processName?: string;
   /** How many times to kill it. Default 2. */
   readonly kills?: number;
-  readonly host?: string;
-  readonly credentials?: readonly LoadCredential[];
-  /** WebSocket clients, spread over the gateways. Default 4. */
-  readonly clients?: number;
-  /** New orders per second. Default 200. */
-  readonly ordersPerSecond?: number;
-  readonly symbol?: string;
-  readonly price?: string;
   /** Load before the first kill. Default 1,500 ms. */
   readonly loadBeforeKillMs?: number;
   /** Load after the last kill is caught up. Default 1,000 ms. */
@@ -53,7 +47,6 @@ export interface ReporterCrashDrillOptions {
   readonly restartTimeoutMs?: number;
   /** How long the restarted reporter is given to commit and to catch up. Default 30,000 ms. */
   readonly catchUpTimeoutMs?: number;
-  readonly drainTimeoutMs?: number;
 }
 
 export interface ReporterKill {
@@ -125,7 +118,7 @@ export async function runReporterCrashDrill(options: ReporterCrashDrillOptions):
   if (state === null) return fail(`no supervisor.json in ${options.runDir}: is the instance running (ims start), and is --instance/--run-dir right?`);
   const first = supervised(options.runDir, name);
   if (first === null || !pidAlive(first.pid)) return fail(`the supervisor runs no live '${name}' process in ${options.runDir}`);
-  let dirs: ReturnType<typeof journalDirsOf>;
+  let dirs: JournalDirs;
   let store: ReportStore;
   const database = options.database ?? reportStoreOptionsFromEnv(state.dataDir, process.env, true);
   try {
@@ -140,15 +133,7 @@ export async function runReporterCrashDrill(options: ReporterCrashDrillOptions):
   let load: WsOrderLoad | null = null;
   try {
     const endpoints = await findGatewayEndpoints(options.runDir, options.host ?? '127.0.0.1');
-    load = await WsOrderLoad.start({
-      endpoints,
-      credentials: options.credentials ?? DEMO_LOAD_CREDENTIALS,
-      clients: options.clients ?? 4,
-      ordersPerSecond: options.ordersPerSecond ?? 200,
-      symbol: options.symbol ?? DEMO_LOAD_SYMBOL,
-      price: options.price ?? DEMO_LOAD_PRICE,
-      tag,
-    });
+    load = await WsOrderLoad.start(wsOrderLoadOptionsOf(options, endpoints, tag, 4));
 
     // 1. A steady load, and a reporter that writes it.
     const startSeq = dirs.visibleSeq();
@@ -239,12 +224,7 @@ export async function runReporterCrashDrill(options: ReporterCrashDrillOptions):
     if (r.databaseLastSeq < final.journalSeq) report.problems.push(`reconcile compared the journal only to seq ${r.databaseLastSeq}, not to ${final.journalSeq}`);
 
     // 5. The load's orders and the journal, as in every drill.
-    const toSeq = dirs.visibleSeq();
-    report.orders = auditClientOrders(load.orders, journaledClientOrders(dirs.journalDir, dirs.archiveDir, toSeq, `${tag}-`));
-    for (const p of report.orders.problems) report.problems.push(`orders: ${p}`);
-    if (report.orders.acknowledged === 0) report.problems.push('no order was acknowledged: the reporter had nothing new to write');
-    report.journal = auditJournal(options.runDir, { journalDir: dirs.journalDir, archiveDir: dirs.archiveDir });
-    for (const p of report.journal.problems) report.problems.push(p);
+    auditDrillLoad(report, options.runDir, dirs, load.orders, tag, 'no order was acknowledged: the reporter had nothing new to write');
   } catch (e) {
     report.problems.push((e as Error).message);
   } finally {

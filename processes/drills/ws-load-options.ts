@@ -1,9 +1,43 @@
-// The command-line options of the drills that run a WebSocket order load (`ims drill gateway-kill`,
-// `ims drill reporter-crash`): declared once here, so both commands take the same flags with the
-// same defaults and scripts/ims.ts stays a list of commands.
+// The options of the drills that run a WebSocket order load (`ims drill gateway-kill`,
+// `ims drill reporter-crash`), on the command line and in their runners: declared once here, so
+// both commands take the same flags with the same defaults and scripts/ims.ts stays a list of
+// commands.
 
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEMO_LOAD_PRICE, DEMO_LOAD_SYMBOL, type LoadCredential } from './ws-order-load';
+import type { GatewayEndpoint } from './gateway-endpoints';
+import { DEMO_LOAD_CREDENTIALS, DEMO_LOAD_PRICE, DEMO_LOAD_SYMBOL, type LoadCredential, type WsOrderLoadOptions } from './ws-order-load';
+
+/** New orders per second over all clients when a drill is not told otherwise. */
+export const DEFAULT_LOAD_ORDERS_PER_SECOND = 200;
+
+/** The load's part of a drill's options (the drill adds its own: what to kill, for how long). */
+export interface WsLoadDrillOptions {
+  /** Where the gateways listen, as seen from here. Default 127.0.0.1. */
+  readonly host?: string;
+  /** Logins of the load's clients. Default: the demo colleagues (demo profile). */
+  readonly credentials?: readonly LoadCredential[];
+  /** WebSocket clients, spread over the gateways. Default: the drill's. */
+  readonly clients?: number;
+  /** New orders per second over all clients. Default 200. */
+  readonly ordersPerSecond?: number;
+  readonly symbol?: string;
+  readonly price?: string;
+  /** How long every order is given its answer after the load stops. Default 15,000 ms. */
+  readonly drainTimeoutMs?: number;
+}
+
+/** What WsOrderLoad.start takes, from a drill's options and its default number of clients. */
+export function wsOrderLoadOptionsOf(o: WsLoadDrillOptions, endpoints: readonly GatewayEndpoint[], tag: string, defaultClients: number): WsOrderLoadOptions {
+  return {
+    endpoints,
+    credentials: o.credentials ?? DEMO_LOAD_CREDENTIALS,
+    clients: o.clients ?? defaultClients,
+    ordersPerSecond: o.ordersPerSecond ?? DEFAULT_LOAD_ORDERS_PER_SECOND,
+    symbol: o.symbol ?? DEMO_LOAD_SYMBOL,
+    price: o.price ?? DEMO_LOAD_PRICE,
+    tag,
+  };
+}
 
 export interface WsLoadFlags {
   host: string;

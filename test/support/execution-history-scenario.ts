@@ -5,15 +5,11 @@
 // the test waits until the reporter has written the executions (by polling the route itself), then
 // proves authorization, filters, pagination and the error codes through real HTTP.
 import type { Test } from 'tap';
-import { createImsInstance, until, type ImsInstance } from './ims-instance';
+import { createImsInstance, type ImsInstance } from './ims-instance';
+import { gatewayHttp, tradingPortWhenReady, type Reply } from './gateway-http';
 
 /** Rows per page the reporter allows (processes/reporter/reporter-limits.ts MAX_PAGE_SIZE). */
 const MAX_PAGE_SIZE = 1_000;
-
-interface Reply {
-  status: number;
-  json: any;
-}
 
 export interface HistoryScenarioOptions {
   /** Label for the instance name. */
@@ -32,20 +28,7 @@ export function executionHistoryScenario(t: Test, options: HistoryScenarioOption
   });
   let port = 0;
 
-  const call = async (method: string, url: string, body?: unknown, token?: string): Promise<Reply> => {
-    const res = await fetch(`http://127.0.0.1:${port}${url}`, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, json: await res.json().catch(() => null) };
-  };
-  const get = (url: string, token?: string): Promise<Reply> => call('GET', url, undefined, token);
-  const login = async (username: string, password: string): Promise<{ token: string; accountId: number }> => {
-    const r = await call('POST', '/v1/sessions', { username, password });
-    if (r.status !== 201) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.json)}`);
-    return { token: r.json.token as string, accountId: r.json.account.accountId as number };
-  };
+  const { call, get, login } = gatewayHttp(() => port);
   /** Every row of a query, following nextCursor (bounded), and the number of pages it took. */
   const walk = async (url: string, token: string, key: 'executions' | 'orders'): Promise<{ rows: any[]; pages: number }> => {
     const rows: any[] = [];
@@ -64,10 +47,7 @@ export function executionHistoryScenario(t: Test, options: HistoryScenarioOption
 
   t.before(async () => {
     inst.start();
-    const ready = await until('the gateway to listen', () => /"event":"gateway-ready".*?"tradingPort":(\d+)/.exec(inst.log()), 90_000);
-    port = Number(ready[1]);
-    await until('the demo day to open', () => /"event":"trading-day-open"/.test(inst.log()), 90_000);
-    await until('a hot engine', () => /"event":"engine-hot"/.test(inst.log()), 60_000);
+    port = await tradingPortWhenReady(inst, 90_000);
   });
 
   t.test('colleagues see only their own executions; staff see all; pages and errors hold', async (t) => {

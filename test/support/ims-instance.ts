@@ -88,6 +88,25 @@ export function createImsInstance(prefix: string, startArgs: string[] = []): Ims
   return self;
 }
 
+/**
+ * Runs an `ims` command of the instance without blocking this process (unlike inst.ims(), the
+ * supervisor's output keeps draining while it runs); killed after `timeoutMs`.
+ */
+export function imsAsync(inst: ImsInstance, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [IMS, ...args, '--instance', inst.instance, '--data-dir', inst.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
 export function supervisorAlive(inst: ImsInstance): boolean {
   return spawnSync(process.execPath, [IMS, 'status', '--instance', inst.instance, '--data-dir', inst.dataDir]).status === 0;
 }

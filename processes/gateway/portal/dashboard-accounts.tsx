@@ -6,7 +6,7 @@
 import { useState } from 'preact/hooks';
 import { api } from './api-client';
 import { formErrorsOf, NO_ERRORS, Outcome, type FormErrors } from './dashboard-forms';
-import { Field } from './field-errors';
+import { Field, FormError } from './field-errors';
 
 const CODE_FIELDS: ReadonlyArray<readonly [RegExp, string]> = [
   [/account|not_found/, 'accountId'],
@@ -52,11 +52,7 @@ export function AccountControls(): preact.JSX.Element {
             {(d, inv) => <input id="account-reason" value={reason} aria-describedby={d} aria-invalid={inv} onInput={(e) => setReason(e.currentTarget.value)} />}
           </Field>
         </div>
-        {errors.general !== '' && (
-          <p class="form-error" role="alert">
-            {errors.general}
-          </p>
-        )}
+        <FormError message={errors.general} />
         <div class="row">
           <button type="button" class="danger" onClick={() => void act('suspend')}>
             Suspend account

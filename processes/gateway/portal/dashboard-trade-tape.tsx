@@ -1,10 +1,12 @@
 // The trade tape of the product the dashboard's chart shows: the latest trades from
 // GET /marketdata/trades, then every new one from the `trades:SYMBOL` channel, newest first.
 // The channel also replays the trades it kept when it is subscribed, so trades are keyed by id.
+// The rows are the kiosk's (trade-tape.tsx TradeTable); only where the trades come from differs.
 
 import { useEffect, useState } from 'preact/hooks';
 import { loadTrades, type LiveSource, type Trade } from './dashboard-market-data';
 import type { StreamMessage } from './stream-client';
+import { TradeTable } from './trade-tape';
 
 /** Rows the tape keeps (the gateway keeps 100 per product). */
 export const TAPE_ROWS = 30;
@@ -15,8 +17,6 @@ function merged(existing: readonly Trade[], incoming: readonly Trade[]): Trade[]
   for (const t of incoming) byId.set(t.id, t);
   return [...byId.values()].sort((a, b) => b.time - a.time || Number(b.id) - Number(a.id)).slice(0, TAPE_ROWS);
 }
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 export function TradeTape(props: { symbol: string; live: LiveSource }): preact.JSX.Element {
   const [trades, setTrades] = useState<Trade[]>([]);
@@ -51,39 +51,10 @@ export function TradeTape(props: { symbol: string; live: LiveSource }): preact.J
   }, [props.symbol, props.live]);
 
   return (
-    <section class="card" aria-labelledby="tape-title">
+    <section class="card tape" aria-labelledby="tape-title">
       <h2 id="tape-title">Trade tape · {props.symbol}</h2>
       {problem !== '' && <p class="form-error">{problem}</p>}
-      {trades.length === 0 ? (
-        <p class="muted">No trades yet.</p>
-      ) : (
-        <table class="tape">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col" class="num">
-                Price
-              </th>
-              <th scope="col" class="num">
-                Quantity
-              </th>
-              <th scope="col">Taker</th>
-            </tr>
-          </thead>
-          <tbody>
-            {trades.map((t) => (
-              <tr key={t.id}>
-                <td>{timeFormat.format(new Date(t.time))}</td>
-                <td class="num">{t.price}</td>
-                <td class="num">{t.size}</td>
-                <td>
-                  <span class={`side-tag ${t.takerSide}`}>{t.takerSide}</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <TradeTable symbol={props.symbol} trades={trades} />
     </section>
   );
 }

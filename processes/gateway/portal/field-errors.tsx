@@ -45,6 +45,16 @@ export function FieldError(props: { id: string; message: string | undefined }): 
   );
 }
 
+/** The error about the form as a whole (what no field took), announced; nothing when ''. */
+export function FormError(props: { message: string }): preact.JSX.Element | null {
+  if (props.message === '') return null;
+  return (
+    <p class="form-error" role="alert">
+      {props.message}
+    </p>
+  );
+}
+
 /** A labelled field with its error beneath it, wired for screen readers. */
 export function Field(props: { id: string; label: string; error: string | undefined; children: (describedBy: string | undefined, invalid: boolean) => ComponentChildren }): preact.JSX.Element {
   const errId = `${props.id}-error`;

@@ -3,7 +3,7 @@
 
 import { useState } from 'preact/hooks';
 import { api } from './api-client';
-import { Field, fieldErrorsOf } from './field-errors';
+import { Field, fieldErrorsOf, FormError } from './field-errors';
 
 const FIELDS: ReadonlyArray<readonly [string, string, 'text' | 'password']> = [
   ['legalName', 'Legal name', 'text'],
@@ -71,11 +71,7 @@ export function KycApplication(props: { onDone: () => void }): preact.JSX.Elemen
           );
         })}
       </div>
-      {errors.general !== '' && (
-        <p class="form-error" role="alert">
-          {errors.general}
-        </p>
-      )}
+      <FormError message={errors.general} />
       <p role="status" aria-live="polite" class="answer">
         {outcome}
       </p>

@@ -1,8 +1,9 @@
-// Market data over REST for the portal, when the gateway has it: best prices, candle history
-// (/marketdata/snapshot, which wants resolution in seconds and a [startTime, endTime) range) and
-// today's volume. The portal asks /openapi.json which endpoints exist and degrades to "not
-// available" rather than guessing: a product board without prices is still a product board.
-// Live data (books, trades, the open candle) comes over the stream instead: market-feed.tsx.
+// Market data over REST for the kiosk, when the gateway has it: best prices and today's volume
+// (/marketdata/snapshot, which wants resolution in seconds and a [startTime, endTime) range). The
+// portal asks /openapi.json which endpoints exist and degrades to "not available" rather than
+// guessing: a product board without prices is still a product board. Candle history for the chart
+// is dashboard-market-data.tsx's (the kiosk and the dashboard draw the same chart); live data
+// (books, trades, the open candle) comes over the stream instead: market-feed.tsx.
 
 import { api } from './api-client';
 
@@ -15,15 +16,6 @@ export interface BestPrices {
   readonly bestInflow: string | null;
   readonly bestOutflow: string | null;
   readonly lastPrice: string | null;
-}
-
-export interface Candle {
-  readonly time: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
 }
 
 let availability: Promise<MarketDataAvailability> | null = null;
@@ -54,53 +46,6 @@ export async function bestPrices(symbol: string): Promise<BestPrices | null> {
     const bids = b?.bids ?? b?.inflows ?? [];
     const asks = b?.asks ?? b?.outflows ?? [];
     return { bestInflow: priceText(bids), bestOutflow: priceText(asks), lastPrice: priceText(b?.lastPrice ?? b?.last) };
-  } catch {
-    return null;
-  }
-}
-
-/** Chart resolutions by label, in seconds (the gateway's `resolution=SECONDS`). */
-export const RESOLUTION_SECONDS: Readonly<Record<string, number>> = { '1m': 60, '5m': 300, '1h': 3_600, '1d': 86_400, '1w': 604_800, '1mo': 2_592_000 };
-/** Candles a chart asks for (the gateway allows up to 5,000 per query). */
-export const CHART_HISTORY_CANDLES = 300;
-/** Longest bucket of a resolution in ms (months: 31 days), to size the history range. */
-function longestBucketMs(resolutionS: number): number {
-  return (resolutionS === 2_592_000 ? 31 * 86_400 : resolutionS) * 1000;
-}
-
-function candleOf(c: any): Candle {
-  const t = Number(c.time ?? c.openTime ?? c.t);
-  return {
-    time: Math.floor(t / (t > 1e11 ? 1000 : 1)),
-    open: Number(c.open ?? c.o),
-    high: Number(c.high ?? c.h),
-    low: Number(c.low ?? c.l),
-    close: Number(c.close ?? c.c),
-    volume: Number(c.volume ?? c.v ?? 0),
-  };
-}
-
-/** A live candle message (candles:S:SECONDS channel) as a chart candle (time in seconds). */
-export function liveCandle(m: Record<string, unknown>): Candle {
-  return candleOf(m);
-}
-
-/**
- * Candles of one product at one resolution (a label such as '1m' or seconds), the last
- * CHART_HISTORY_CANDLES buckets up to the open one, oldest first; null when market data is
- * unavailable or the gateway refused.
- */
-export async function candles(symbol: string, resolution: string | number): Promise<Candle[] | null> {
-  const a = await marketDataAvailability();
-  if (!a.snapshot) return null;
-  const seconds = typeof resolution === 'number' ? resolution : (RESOLUTION_SECONDS[resolution] ?? Number(resolution));
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) return null;
-  const endMs = Date.now() + longestBucketMs(seconds);
-  const startMs = endMs - CHART_HISTORY_CANDLES * longestBucketMs(seconds);
-  try {
-    const r = await api<any>('GET', `/marketdata/snapshot?symbol=${encodeURIComponent(symbol)}&resolution=${seconds}&startTime=${startMs}&endTime=${endMs}`);
-    const rows: any[] = Array.isArray(r) ? r : (r?.candles ?? []);
-    return rows.map(candleOf);
   } catch {
     return null;
   }

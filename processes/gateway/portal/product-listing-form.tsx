@@ -6,7 +6,7 @@
 import { useState } from 'preact/hooks';
 import { api } from './api-client';
 import { formErrorsOf, NO_ERRORS, Outcome, type FormErrors } from './dashboard-forms';
-import { Field } from './field-errors';
+import { Field, FormError } from './field-errors';
 
 const FIELDS: ReadonlyArray<{ readonly key: string; readonly label: string; readonly numeric: boolean; readonly hint: string }> = [
   { key: 'productId', label: 'Product id', numeric: true, hint: 'a new id' },
@@ -66,11 +66,7 @@ export function ProductListingForm(props: { onListed?: () => void }): preact.JSX
           );
         })}
       </div>
-      {errors.general !== '' && (
-        <p class="form-error" role="alert">
-          {errors.general}
-        </p>
-      )}
+      <FormError message={errors.general} />
       <button type="submit" class="primary">
         List product
       </button>

@@ -614,6 +614,109 @@ export const WalletReport = defineMessage('WalletReport', 93, 1, [
 export const MAX_WALLET_RECORDS = 2048;
 
 // ---------------------------------------------------------------------------------------------
+// Order and risk-rule reads: the same path as wallet reads (gateway -> hot product manager ->
+// gateway, sourceSeq 0 behind the InputHeader, never sequenced). Every answer record carries the
+// query's requestId, accountId and gatewayId and `more` (1 on every record but the last), so the
+// gateway collects the answers of every read kind with one mechanism.
+
+/** OrdersQuery.scope: which of the account's orders. */
+export const OrdersScope = {
+  /** Open orders (journaled, not finished). */
+  OPEN: 1,
+  /** Open orders, then the finished orders the product manager still remembers (today's), newest first. */
+  ALL: 2,
+  /** One order (orderId), answered only when it is the account's. */
+  ONE: 3,
+} as const;
+export type OrdersScope = (typeof OrdersScope)[keyof typeof OrdersScope];
+
+/** OrderRecord.answerStatus and RiskRuleRecord.answerStatus (the same on every record of one answer). */
+export const ReadStatus = {
+  OK: 0,
+  /** Nothing matches (no such order, another account's order, no open order): one record that carries nothing. */
+  NONE: 1,
+  /** More matches than the query's bound: the rest were left out. */
+  TRUNCATED: 2,
+} as const;
+export type ReadStatus = (typeof ReadStatus)[keyof typeof ReadStatus];
+
+/** Gateway -> product manager: read the caller's orders; answered by OrderRecord records. */
+export const OrdersQuery = defineMessage('OrdersQuery', 94, 1, [
+  /** ONE: the order; else 0. */
+  ['orderId', 'i64'],
+  /** Whose orders: the caller's own account (an order of another account answers NONE). */
+  ['accountId', 'u32'],
+  ['requestId', 'u32'],
+  /** At most this many records (1..MAX_ORDER_RECORDS); more matches answer TRUNCATED. */
+  ['maxOrders', 'u32'],
+  ['gatewayId', 'u16'],
+  ['scope', 'u8'], // OrdersScope
+]);
+
+/** Product manager -> gateway (a bare body): one order of an OrdersQuery answer, as the product manager holds it now. */
+export const OrderRecord = defineMessage('OrderRecord', 95, 1, [
+  ['orderId', 'i64'],
+  ['price', 'i64'],
+  ['quantity', 'i64'],
+  ['filledQuantity', 'i64'],
+  ['remainingQuantity', 'i64'],
+  ['lastPrice', 'i64'],
+  ['lastQuantity', 'i64'],
+  ['creationTimeUs', 'i64'],
+  ['requestId', 'u32'],
+  ['accountId', 'u32'],
+  ['productId', 'u32'],
+  ['gatewayId', 'u16'],
+  ['reason', 'u16'], // as ExecutionReport.reason for the order's status
+  ['side', 'u8'],
+  ['status', 'u8'], // OrderStatus
+  ['timeInForce', 'u8'],
+  ['flags', 'u8'], // OrderFlags bits
+  ['answerStatus', 'u8'], // ReadStatus
+  ['more', 'u8'],
+  ['clientOrderId', 'char', 24],
+]);
+
+/** Orders in one answer, at most (also the gateway's page bound): 112 B each, well under a ring batch. */
+export const MAX_ORDER_RECORDS = 1000;
+
+/** Gateway -> product manager: read the risk rules in force; answered by RiskRuleRecord records. */
+export const RiskRulesQuery = defineMessage('RiskRulesQuery', 96, 1, [
+  /** The caller (staff) account: routes the answer, filters nothing. */
+  ['accountId', 'u32'],
+  ['requestId', 'u32'],
+  /** 0: every rule; N: the rules that can apply to account N (its own and the every-account ones). */
+  ['forAccountId', 'u32'],
+  ['gatewayId', 'u16'],
+]);
+
+/**
+ * Product manager -> gateway (a bare body): one rule of a RiskRulesQuery answer. The answer lists
+ * the built-in default of every kind first (isDefault = 1, every account, every brand), then the
+ * rules set by SetRiskRule.
+ */
+export const RiskRuleRecord = defineMessage('RiskRuleRecord', 97, 1, [
+  /** In the kind's unit: units, minor currency units (NOTIONAL_DAILY), basis points, orders. */
+  ['limit', 'i64'],
+  /** The last journal seq the state had applied. */
+  ['asOfSeq', 'i64'],
+  ['requestId', 'u32'],
+  ['accountId', 'u32'],
+  /** The rule's scope: 0 = every account. */
+  ['ruleAccountId', 'u32'],
+  /** The rule's scope: 0 = every brand. */
+  ['brandId', 'u32'],
+  ['gatewayId', 'u16'],
+  ['kind', 'u8'], // RiskRuleKind
+  ['isDefault', 'u8'],
+  ['answerStatus', 'u8'], // ReadStatus
+  ['more', 'u8'],
+]);
+
+/** Rules in one answer, at most (the defaults included). */
+export const MAX_RISK_RULE_RECORDS = 2048;
+
+// ---------------------------------------------------------------------------------------------
 // Market-data feed (publisher -> gateways on marketdata.ring, gateways -> publisher on their
 // request rings): bare bodies after the ring record header, like ExecutionReport. Layout of the
 // feed and who reads what: processes/market-data/market-data-feed-layout.ts.
@@ -761,6 +864,10 @@ const MESSAGE_LIST = [
   ExecutionReport,
   WalletQuery,
   WalletReport,
+  OrdersQuery,
+  OrderRecord,
+  RiskRulesQuery,
+  RiskRuleRecord,
   BookDelta,
   BookSnapshot,
   MarketDataQuery,

@@ -19,6 +19,14 @@ import {
   WalletReport,
   WalletStatus,
   MAX_WALLET_RECORDS,
+  MAX_ORDER_RECORDS,
+  MAX_RISK_RULE_RECORDS,
+  OrderRecord,
+  OrdersQuery,
+  OrdersScope,
+  ReadStatus,
+  RiskRuleRecord,
+  RiskRulesQuery,
   defineLayout,
   defineMessage,
   indexMessagesByTypeId,
@@ -120,6 +128,10 @@ t.test('type ids are the agreed ones, unique, and found by the registry', async 
     ExecutionReport: 91,
     WalletQuery: 92,
     WalletReport: 93,
+    OrdersQuery: 94,
+    OrderRecord: 95,
+    RiskRulesQuery: 96,
+    RiskRuleRecord: 97,
   };
   t.same(Object.fromEntries(MESSAGES.map((m) => [m.name, m.typeId])), expected);
   t.same({ ...TypeId }, expected, 'TypeId maps every name to its id');
@@ -135,7 +147,7 @@ t.test('type ids are the agreed ones, unique, and found by the registry', async 
     t.equal(messageByName(m.name), m, `messageByName(${m.name})`);
     t.equal(m.version, 1, `${m.name} is at version 1`);
   }
-  for (const unknown of [0, 4, 49, 94, 65_535, -1, 1.5, Number.NaN]) {
+  for (const unknown of [0, 4, 49, 98, 65_535, -1, 1.5, Number.NaN]) {
     t.equal(messageByTypeId(unknown), undefined, `type id ${unknown} is unknown`);
   }
   t.equal(messageByName('Nope'), undefined);
@@ -266,4 +278,40 @@ t.test('WalletQuery and WalletReport offsets are pinned (the portal wallet trave
   // A whole answer (records with their 8-byte ring headers) fits in one batch (a quarter) of a
   // 1 MiB ring, the smallest the topology makes, so the product manager publishes it at once.
   t.ok(MAX_WALLET_RECORDS * (WalletReport.size + 8) <= (1 << 20) / 4, `${MAX_WALLET_RECORDS} records fit a quarter of a 1 MiB ring`);
+});
+
+t.test('order and risk-rule reads: offsets pinned, every answer fits one ring batch', async (t) => {
+  t.same(OrdersQuery.o, { orderId: 0, accountId: 8, requestId: 12, maxOrders: 16, gatewayId: 20, scope: 22 });
+  t.equal(OrdersQuery.size, 24);
+  t.same(OrderRecord.o, {
+    orderId: 0,
+    price: 8,
+    quantity: 16,
+    filledQuantity: 24,
+    remainingQuantity: 32,
+    lastPrice: 40,
+    lastQuantity: 48,
+    creationTimeUs: 56,
+    requestId: 64,
+    accountId: 68,
+    productId: 72,
+    gatewayId: 76,
+    reason: 78,
+    side: 80,
+    status: 81,
+    timeInForce: 82,
+    flags: 83,
+    answerStatus: 84,
+    more: 85,
+    clientOrderId: 86,
+  });
+  t.equal(OrderRecord.size, 112);
+  t.same(RiskRulesQuery.o, { accountId: 0, requestId: 4, forAccountId: 8, gatewayId: 12 });
+  t.equal(RiskRulesQuery.size, 16);
+  t.same(RiskRuleRecord.o, { limit: 0, asOfSeq: 8, requestId: 16, accountId: 20, ruleAccountId: 24, brandId: 28, gatewayId: 32, kind: 34, isDefault: 35, answerStatus: 36, more: 37 });
+  t.equal(RiskRuleRecord.size, 40);
+  t.same(OrdersScope, { OPEN: 1, ALL: 2, ONE: 3 });
+  t.same(ReadStatus, { OK: 0, NONE: 1, TRUNCATED: 2 });
+  t.ok(MAX_ORDER_RECORDS * (OrderRecord.size + 8) <= (1 << 20) / 4, `${MAX_ORDER_RECORDS} order records fit a quarter of a 1 MiB ring`);
+  t.ok(MAX_RISK_RULE_RECORDS * (RiskRuleRecord.size + 8) <= (1 << 20) / 4, `${MAX_RISK_RULE_RECORDS} rule records fit a quarter of a 1 MiB ring`);
 });

@@ -1,7 +1,7 @@
 // Staff endpoints, each for its role only:
 //   admin       KYC review queue and decisions, staff accounts, suspension, deposits and
 //               withdrawals, inventory receipts and dispatches, product listing, halt and resume
-//   risk_admin  risk rules, suspension
+//   risk_admin  risk rules (set; read also by admin), suspension
 //   operator    halt and resume
 // Account decisions go to the accounts module. Money, stock, risk and product commands are written
 // to the product manager as sequenced admin commands (bus/schema.ts) and answered 202 "submitted":
@@ -28,6 +28,8 @@ import {
   ReviewQueue,
   ReviewQueueQuery,
   RiskRuleBody,
+  RiskRuleList,
+  RiskRulesQueryText,
   SuspensionBody,
   SymbolParams,
 } from './api-schemas';
@@ -36,6 +38,8 @@ import { formatDecimalPrice, parseDecimalPrice, PRICE_TOO_PRECISE } from './deci
 import type { GatewayServices } from './gateway-services';
 import type { HttpExchange } from './http-exchange';
 import { parsePositivePrice } from './order-normalization';
+import { HttpReadSink } from './read-requests';
+import { submitRiskRulesRead } from './risk-rules-reads';
 import { declare, type RouteDeclaration } from './route-spec';
 
 const NoParams = Type.Object({}, { additionalProperties: false });
@@ -244,6 +248,24 @@ export function adminRoutes(s: GatewayServices): RouteDeclaration[] {
           if (brandId === 0) return ex.fail(failure(400, 'unknown_brand', `brand '${body.brand}' has no listed product; GET /v1/products lists the brands`));
         }
         submit(ex, SetRiskRule, { limit, accountId: body.accountId ?? 0, brandId, ruleKind });
+      },
+    }),
+    declare({
+      method: 'get',
+      path: '/v1/admin/risk-rules',
+      summary: 'The risk rules in force, from the product manager: the built-in defaults (marked) and every rule set; accountId: only those that can apply to that account',
+      tag: 'admin',
+      access: ['risk_admin', 'admin'],
+      params: NoParams,
+      query: RiskRulesQueryText,
+      body: undefined,
+      success: { status: 200, schema: RiskRuleList, description: 'the rules as the product manager holds them now' },
+      errors: [400, 401, 403, 429, 503],
+      handle: (ex, { principal, query }) => {
+        const forAccountId = query.accountId === undefined ? 0 : Number(query.accountId);
+        if (forAccountId > 0xffff_ffff) return ex.fail(failure(400, 'invalid_account_id', 'accountId must be an integer in [1, 4294967295]'));
+        const f = submitRiskRulesRead(s, principal!.accountId, forAccountId, new HttpReadSink(ex));
+        if (f !== null) ex.fail(f);
       },
     }),
     declare({

@@ -61,7 +61,7 @@ export type AmendOrderBody = Static<typeof AmendOrderBody>;
 
 export const OrderIdParams = Type.Object({ id: OrderIdText }, { ...strict, title: 'OrderIdParams' });
 export const ListOrdersQuery = Type.Object(
-  { status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('all')], { description: 'open (default): resting orders; all: every order this gateway remembers' })) },
+  { status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('all')], { description: "open (default): resting orders; all: resting orders and the finished ones the exchange still remembers (today's)" })) },
   { ...strict, title: 'ListOrdersQuery' },
 );
 export type ListOrdersQuery = Static<typeof ListOrdersQuery>;
@@ -212,6 +212,32 @@ export const RiskRuleBody = Type.Object(
 );
 export type RiskRuleBody = Static<typeof RiskRuleBody>;
 
+export const RiskRulesQueryText = Type.Object(
+  { accountId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,9}$', maxLength: 10, description: "only the rules that can apply to this account: its own and the every-account ones (default: every rule)" })) },
+  { ...strict, title: 'RiskRulesQuery' },
+);
+export type RiskRulesQueryText = Static<typeof RiskRulesQueryText>;
+export const RiskRuleInForce = Type.Object(
+  {
+    kind: RiskRuleKindText,
+    limit: Type.String({ description: 'as PUT takes it: whole units, basis points or orders; a decimal currency amount for notional_daily' }),
+    unit: Type.Union(['units', 'currency', 'basis_points', 'orders'].map((u) => Type.Literal(u))),
+    accountId: Type.Union([Type.Integer(), Type.Null()], { description: 'null: every account' }),
+    brand: Type.Union([Type.String(), Type.Null()], { description: 'null: every brand (or a brand this gateway lists no product of: see brandId)' }),
+    brandId: Type.Union([Type.Integer(), Type.Null()], { description: 'null: every brand' }),
+    default: Type.Boolean({ description: 'true: the built-in default, in force wherever no rule of its kind applies' }),
+  },
+  { ...strict, title: 'RiskRuleInForce' },
+);
+export const RiskRuleList = Type.Object(
+  {
+    rules: Type.Array(RiskRuleInForce, { description: 'the defaults first (one per kind), then the rules set, by kind, account, brand; the most specific rule for an (account, brand) wins' }),
+    asOfSeq: Type.Integer({ description: 'the last journal entry the list includes' }),
+    truncated: Type.Boolean(),
+  },
+  { ...strict, title: 'RiskRuleList' },
+);
+
 export const ProductListingBody = Type.Object(
   {
     productId: Type.Integer({ minimum: 1, maximum: 0xffff_ffff, description: 'the new product id (the product manager refuses one already listed)' }),
@@ -259,7 +285,9 @@ export const Health = Type.Object(
     gatewayId: Type.Integer(),
     uptimeSeconds: Type.Integer(),
     productManager: Type.Optional(Type.Unknown({ description: 'ring positions, requests in flight, last reply' })),
-    marketData: Type.String({ description: 'availability of market data on this gateway' }),
+    streams: Type.Integer({ description: 'open WebSocket order streams on this gateway' }),
+    counters: Type.Optional(Type.Unknown({ description: 'report routing, stream and rejection counters; bugs = handler exceptions (500s)' })),
+    marketData: Type.Union([Type.String(), Type.Object({}, { additionalProperties: true })], { description: 'market data on this gateway: a sentence while none is served, else {"status":"served", feed, cache and subscription figures}' }),
   },
   { ...strict, title: 'Health' },
 );
@@ -276,16 +304,26 @@ export const StreamWallet = Type.Object(
   { type: Type.Literal('wallet'), requestId: StreamRequestId, accountId: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,9}$', maxLength: 10, description: 'staff: whose wallet (default your own)' })) },
   { ...strict, title: 'StreamWallet' },
 );
+/** List your orders (GET /v1/transact's rules); answered {"type":"orders","requestId":…,"orders":[…],"truncated":false}. */
+export const StreamOrders = Type.Object(
+  { type: Type.Literal('orders'), requestId: StreamRequestId, status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('all')], { description: 'open (default) or all, as GET /v1/transact' })) },
+  { ...strict, title: 'StreamOrders' },
+);
 /** The envelope checked first, so a message with a bad type gets a precise answer. */
-export const StreamEnvelope = Type.Object({ type: Type.Union([Type.Literal('place'), Type.Literal('update'), Type.Literal('remove'), Type.Literal('ping'), Type.Literal('wallet')]), requestId: StreamRequestId }, { additionalProperties: true, title: 'StreamEnvelope' });
+export const StreamEnvelope = Type.Object(
+  { type: Type.Union([Type.Literal('place'), Type.Literal('update'), Type.Literal('remove'), Type.Literal('ping'), Type.Literal('wallet'), Type.Literal('orders')]), requestId: StreamRequestId },
+  { additionalProperties: true, title: 'StreamEnvelope' },
+);
 export type StreamPlace = Static<typeof StreamPlace>;
 export type StreamUpdate = Static<typeof StreamUpdate>;
 export type StreamRemove = Static<typeof StreamRemove>;
 export type StreamWallet = Static<typeof StreamWallet>;
+export type StreamOrders = Static<typeof StreamOrders>;
 
 /** Every named schema, for the OpenAPI components section. */
 export const NAMED_SCHEMAS: readonly TSchema[] = [
   PlaceOrderBody, AmendOrderBody, Order, OrderList, LoginBody, Principal, SessionCreated, ApplicationBody, ApplicationOutcome,
   ApiKeyCreateBody, ApiKeyInfo, ApiKeyCreated, ApiKeyList, KycDecisionBody, ReviewQueue, CashMovementBody, InventoryMovementBody,
-  RiskRuleBody, ProductListingBody, CommandSubmitted, ProductInfo, ProductList, ErrorBody, Health, StreamPlace, StreamUpdate, StreamRemove, StreamPing, StreamWallet,
+  RiskRuleBody, ProductListingBody, CommandSubmitted, ProductInfo, ProductList, ErrorBody, Health, StreamPlace, StreamUpdate, StreamRemove, StreamPing, StreamWallet, StreamOrders,
+  RiskRuleList,
 ];

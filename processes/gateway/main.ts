@@ -25,7 +25,8 @@ import type { GatewayServices } from './gateway-services';
 import { closeListener, marketDataPlaceholderRoutes, startMarketDataListener, startTradingListener, type Listening } from './listeners';
 import { buildOpenApi } from './openapi';
 import { orderRoutes } from './order-routes';
-import { WalletAnswers, walletRoutes } from './wallet-routes';
+import { walletRoutes } from './wallet-routes';
+import { ReadAnswers } from './read-requests';
 import type { StreamStats } from './order-stream';
 import { OrderView } from './order-view';
 import { CountedPmLink, countingReportHandler, GatewayCounters, installGatewayCounters, SAMPLE_MS, TimedPendingRequests } from './gateway-counters';
@@ -83,8 +84,9 @@ async function run(config: GatewayConfig): Promise<void> {
     startedMs: Date.now(),
   } satisfies GatewayServices as GatewayServices & { poller: ReplyPoller };
   const reports = new ReportRouter(s);
-  const wallets = new WalletAnswers(s);
-  link.onWalletRecord(wallets.handle);
+  // Answers of reads (wallets, orders, risk rules) go to the request that asked (read-requests.ts).
+  const reads = new ReadAnswers(s);
+  link.onAnswerRecord(reads.handle);
   const countedHandle = countingReportHandler(reports.handle, (orderId) => s.orders.get(orderId)?.filledQuantity ?? 0, counters);
   s.poller = new ReplyPoller(link, pending, countedHandle, reports.expired, { idlePollMs: config.idlePollMs, spinWindowMs: config.spinWindowMs, futexWake: config.replyWake === 'futex' });
 
@@ -112,7 +114,7 @@ async function run(config: GatewayConfig): Promise<void> {
   const allTrading = [...serviceRoutes(s, 'trading', () => tradingOpenApi, extraHealth), ...tradingDecls];
   const allPublic = [...serviceRoutes(s, 'market-data', () => publicOpenApi, extraHealth), ...(mdService === null ? marketDataPlaceholderRoutes() : mdRoutes)];
   tradingOpenApi = JSON.stringify(buildOpenApi(allTrading, info));
-  publicOpenApi = JSON.stringify(buildOpenApi(allPublic, { ...info, title: 'IMS gateway (public market data)' }));
+  publicOpenApi = JSON.stringify(buildOpenApi(allPublic, { ...info, title: 'IMS gateway (public market data)' }, mdSubscriptions === null ? null : 'market-data'));
 
   const trading = await startTradingListener(s, allTrading, streamStats, mdSubscriptions);
   const publicListener = await startMarketDataListener(s, allPublic, mdSubscriptions);

@@ -3,7 +3,7 @@
 // TypeBox schemas already are). Named schemas go to components and are referenced by title.
 
 import type { TObject, TSchema } from '@sinclair/typebox';
-import { ErrorBody, NAMED_SCHEMAS, StreamPing, StreamPlace, StreamRemove, StreamUpdate, StreamWallet } from './api-schemas';
+import { ErrorBody, NAMED_SCHEMAS, StreamOrders, StreamPing, StreamPlace, StreamRemove, StreamUpdate, StreamWallet } from './api-schemas';
 import type { RouteDeclaration } from './route-spec';
 
 const ERROR_TEXT: Readonly<Record<number, string>> = {
@@ -49,7 +49,11 @@ export interface OpenApiInfo {
   readonly description: string;
 }
 
-export function buildOpenApi(decls: readonly RouteDeclaration[], info: OpenApiInfo): Record<string, unknown> {
+/**
+ * `stream`: which WebSocket the listener serves — 'orders' (the trading listener's /v1/stream) or
+ * 'market-data' (the public listener's /v1/market-data/stream, when market data is served).
+ */
+export function buildOpenApi(decls: readonly RouteDeclaration[], info: OpenApiInfo, stream: 'orders' | 'market-data' | null = 'orders'): Record<string, unknown> {
   const named = new Map<TSchema, string>();
   for (const s of NAMED_SCHEMAS) named.set(s, s.title as string);
   const components: Record<string, unknown> = {};
@@ -69,14 +73,14 @@ export function buildOpenApi(decls: readonly RouteDeclaration[], info: OpenApiIn
       [String(d.success.status)]: { description: d.success.description, content: { 'application/json': { schema: ref(d.success.schema, named) } } },
     };
     const statuses = new Set<number>(d.errors);
+    // Every route: 429 (per-IP requests), 413 (header block too large) and 400 (the query string
+    // is parsed and checked on every route, even one that takes no query) come before the handler.
     statuses.add(429);
+    statuses.add(413);
+    statuses.add(400);
     if (d.access !== 'public') statuses.add(401);
     if (Array.isArray(d.access)) statuses.add(403);
-    if (d.body !== undefined) {
-      statuses.add(400);
-      statuses.add(408);
-      statuses.add(413);
-    }
+    if (d.body !== undefined) statuses.add(408);
     for (const status of [...statuses].sort()) {
       responses[String(status)] = { description: ERROR_TEXT[status] ?? 'error', content: { 'application/json': { schema: ref(ErrorBody, named) } } };
     }
@@ -94,18 +98,34 @@ export function buildOpenApi(decls: readonly RouteDeclaration[], info: OpenApiIn
     if (d.body !== undefined) op['requestBody'] = { required: true, content: { 'application/json': { schema: ref(d.body, named) } } };
     (paths[d.path] ??= {})[d.method] = op;
   }
-  paths['/v1/stream'] = {
+  if (stream === 'market-data') {
+    paths['/v1/market-data/stream'] = {
+      get: {
+        summary: 'WebSocket: public market data (upgrade; no credential)',
+        description:
+          'Send {"type":"subscribe"|"unsubscribe"|"resync","requestId":…,"channel":"book:SYMBOL"|"trades:SYMBOL"|"candles:SYMBOL:SECONDS"}; ' +
+          'receive subscribed/unsubscribed answers, then the channel\'s snapshot and updates. A client that cannot keep up is closed with code 1013.',
+        tags: ['market-data'],
+        operationId: 'getV1MarketDataStream',
+        responses: { '101': { description: 'switching protocols' }, '413': { description: ERROR_TEXT[413], content: { 'application/json': { schema: ref(ErrorBody, named) } } }, '503': { description: ERROR_TEXT[503], content: { 'application/json': { schema: ref(ErrorBody, named) } } } },
+      },
+    };
+  }
+  if (stream === 'orders') paths['/v1/stream'] = {
     get: {
       summary: 'WebSocket: order entry and live execution reports (upgrade; see description)',
       description:
         'Upgrade with "Authorization: Bearer <credential>" or subprotocols "ims.v1, ims-token.<credential>". ' +
-        'Send place/update/remove/ping/wallet messages (x-client-messages), correlated by your requestId; receive result, error, execution and pong messages. ' +
+        'Send place/update/remove/ping/wallet/orders messages (x-client-messages), correlated by your requestId; receive result, error, execution, pong, wallet and orders messages. ' +
         'A client that cannot keep up is closed with code 1013; reconnect and resume from the last eventSeq seen.',
       tags: ['stream'],
       operationId: 'getV1Stream',
       security: [{ bearer: [] }],
-      responses: { '101': { description: 'switching protocols' }, '401': { description: ERROR_TEXT[401], content: { 'application/json': { schema: ref(ErrorBody, named) } } }, '429': { description: ERROR_TEXT[429] } },
-      'x-client-messages': [StreamPlace, StreamUpdate, StreamRemove, StreamPing, StreamWallet].map((m) => ref(m, named)),
+      responses: {
+        '101': { description: 'switching protocols' },
+        ...Object.fromEntries([400, 401, 413, 429].map((st) => [String(st), { description: ERROR_TEXT[st], content: { 'application/json': { schema: ref(ErrorBody, named) } } }])),
+      },
+      'x-client-messages': [StreamPlace, StreamUpdate, StreamRemove, StreamPing, StreamWallet, StreamOrders].map((m) => ref(m, named)),
     },
   };
   return {

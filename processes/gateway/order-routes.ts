@@ -1,15 +1,17 @@
 // The order endpoints: place (POST /v1/transact), update (PATCH /v1/transact/{id}), remove
 // (DELETE /v1/transact/{id}), read one (GET /v1/transact/{id}) and list (GET /v1/transact).
 // Writes answer once the product manager has replied (so immediate fills are in the answer), or
-// 503 after the reply bound; reads answer from this gateway's order view, own orders only.
+// 503 after the reply bound. Reads ask the product manager too (order-reads.ts), own orders only:
+// it holds every order, so they are right after restarts and for orders placed elsewhere.
 
-import { ApiFailure, ORDER_NOT_FOUND } from './api-failure';
+import { ApiFailure } from './api-failure';
 import { AmendOrderBody, EmptyQuery, ListOrdersQuery, Order, OrderIdParams, OrderList, PlaceOrderBody } from './api-schemas';
 import type { GatewayServices } from './gateway-services';
 import type { HttpExchange } from './http-exchange';
 import { parseOrderId, replyOutcome, submitAmend, submitPlace, submitRemove } from './order-entry';
-import { orderJson } from './order-json';
+import { submitOrderList, submitOrderRead } from './order-reads';
 import { MAX_LISTED_ORDERS } from './gateway-limits';
+import { HttpReadSink } from './read-requests';
 import type { ExecutionReportValue } from './pm-link';
 import { declare, type RouteDeclaration } from './route-spec';
 import { Type } from '@sinclair/typebox';
@@ -86,12 +88,10 @@ export function orderRoutes(s: GatewayServices): RouteDeclaration[] {
       params: OrderIdParams,
       query: EmptyQuery,
       body: undefined,
-      success: { status: 200, schema: Order, description: 'the order as this gateway last saw it' },
-      errors: [400, 401, 404, 429],
+      success: { status: 200, schema: Order, description: 'the order as the product manager holds it now' },
+      errors: [400, 401, 404, 429, 503],
       handle: (ex, { principal, params }) => {
-        const o = s.orders.get(parseOrderId(params.id));
-        if (o === undefined || o.accountId !== principal!.accountId) return ex.fail(ORDER_NOT_FOUND);
-        ex.reply(200, JSON.stringify(orderJson(o, s.catalog, o.postOnly)));
+        submitted(ex, submitOrderRead(s, principal!.accountId, parseOrderId(params.id), new HttpReadSink(ex)));
       },
     }),
     declare({
@@ -103,12 +103,10 @@ export function orderRoutes(s: GatewayServices): RouteDeclaration[] {
       params: NoParams,
       query: ListOrdersQuery,
       body: undefined,
-      success: { status: 200, schema: OrderList, description: `your orders, oldest first, at most ${MAX_LISTED_ORDERS}` },
-      errors: [400, 401, 429],
+      success: { status: 200, schema: OrderList, description: `your orders as the product manager holds them now, oldest first, at most ${MAX_LISTED_ORDERS} (truncated: more exist)` },
+      errors: [400, 401, 429, 503],
       handle: (ex, { principal, query }) => {
-        const accountId = principal!.accountId;
-        const page = query.status === 'all' ? s.orders.allOrders(accountId, MAX_LISTED_ORDERS) : s.orders.openOrders(accountId, MAX_LISTED_ORDERS);
-        ex.reply(200, JSON.stringify({ orders: page.orders.map((o) => orderJson(o, s.catalog, o.postOnly)), truncated: page.truncated }));
+        submitted(ex, submitOrderList(s, principal!.accountId, query.status ?? 'open', new HttpReadSink(ex)));
       },
     }),
   ];

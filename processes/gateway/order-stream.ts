@@ -13,12 +13,14 @@
 //   {"type":"remove","requestId":"c3","id":"42"}
 //   {"type":"ping","requestId":"c4"}
 //   {"type":"wallet","requestId":"c5"[,"accountId":"7" (staff)]}     (GET /v1/wallet's rules)
+//   {"type":"orders","requestId":"c6"[,"status":"open"|"all"]}       (GET /v1/transact's rules)
 // Server -> client:
 //   {"type":"result","requestId":"c1","status":200,"order":{...}}
 //   {"type":"error","requestId":"c1"|null,"status":4xx|503,"error":code,"detail":text[,"retryAfterSeconds":n]}
 //   {"type":"execution","eventSeq":n,"execId":"...","eventTime":ms,"order":{...}}   (unsolicited)
 //   {"type":"pong","requestId":"c4"}
 //   {"type":"wallet","requestId":"c5","wallet":{...GET /v1/wallet body...}}
+//   {"type":"orders","requestId":"c6","orders":[...],"truncated":false}   (from the product manager)
 //
 // Backpressure: see stream-registry.ts (maxBackpressure, closed when the client cannot keep up).
 
@@ -26,7 +28,7 @@ import * as uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, us_socket_context_t, WebSocketBehavior } from 'uWebSockets.js';
 import type { Principal } from '../accounts/principal';
 import { ApiFailure, failure, STATUS_LINE, failureBody, UNAUTHENTICATED } from './api-failure';
-import { StreamEnvelope, StreamPlace, StreamRemove, StreamUpdate, StreamWallet } from './api-schemas';
+import { StreamEnvelope, StreamOrders, StreamPlace, StreamRemove, StreamUpdate, StreamWallet } from './api-schemas';
 import { bearerOf, credentialFromProtocols, WS_PROTOCOL } from './authentication';
 import { WS_MAX_PAYLOAD_BYTES } from './gateway-limits';
 import { gatewayCounters } from './gateway-counters';
@@ -38,13 +40,16 @@ import type { ExecutionReportValue } from './pm-link';
 import { parseJsonBody, Validator } from './schema-validation';
 import { CLOSE_POLICY, type Stream, type StreamUserData } from './stream-registry';
 import { MarketDataSubscriptions } from './market-data-subscriptions';
-import { submitWalletQuery, walletAccountOf, WalletRequest, type WalletJson } from './wallet-routes';
+import { submitWalletQuery, walletAccountOf, WalletRequest } from './wallet-routes';
+import { submitOrderList } from './order-reads';
+import type { ReadSink } from './read-requests';
 
 const envelope = new Validator(StreamEnvelope, 'message');
 const placeMessage = new Validator(StreamPlace, 'place message');
 const updateMessage = new Validator(StreamUpdate, 'update message');
 const removeMessage = new Validator(StreamRemove, 'remove message');
 const walletMessage = new Validator(StreamWallet, 'wallet message');
+const ordersMessage = new Validator(StreamOrders, 'orders message');
 const BINARY = failure(400, 'binary_not_supported', 'send JSON text frames');
 
 function errorJson(requestId: string | null, f: ApiFailure): string {
@@ -83,25 +88,30 @@ class StreamRequest implements PendingWaiter {
   }
 }
 
-/** A wallet read made over a stream. */
-class StreamWalletRequest extends WalletRequest {
+/**
+ * Where a read made over a stream answers: {"type":type,"requestId":…,[field]: value}, or with
+ * `field` null the value's own fields beside type and requestId.
+ */
+class StreamReadSink implements ReadSink {
   constructor(
     private readonly s: GatewayServices,
     private readonly ws: Stream,
     private readonly requestId: string,
-  ) {
-    super();
-  }
+    private readonly type: string,
+    private readonly field: string | null,
+  ) {}
 
   get gone(): boolean {
     return this.ws.getUserData().closed;
   }
 
-  protected deliver(wallet: WalletJson): void {
-    if (!this.gone) this.s.streams.send(this.ws, JSON.stringify({ type: 'wallet', requestId: this.requestId, wallet }));
+  answer(value: object): void {
+    if (this.gone) return;
+    const body = this.field === null ? { type: this.type, requestId: this.requestId, ...value } : { type: this.type, requestId: this.requestId, [this.field]: value };
+    this.s.streams.send(this.ws, JSON.stringify(body));
   }
 
-  protected deny(f: ApiFailure): void {
+  deny(f: ApiFailure): void {
     if (!this.gone) this.s.streams.send(this.ws, errorJson(this.requestId, f));
   }
 }
@@ -235,7 +245,12 @@ export function streamBehavior(s: GatewayServices, stats: StreamStats, marketDat
             break;
           }
           const accountId = walletAccountOf(ud.principal, m.accountId);
-          f = accountId instanceof ApiFailure ? accountId : submitWalletQuery(s, accountId, new StreamWalletRequest(s, ws, requestId));
+          f = accountId instanceof ApiFailure ? accountId : submitWalletQuery(s, accountId, new WalletRequest(new StreamReadSink(s, ws, requestId, 'wallet', 'wallet')));
+          break;
+        }
+        case 'orders': {
+          const m = ordersMessage.validate(parsed);
+          f = m instanceof ApiFailure ? m : submitOrderList(s, ud.principal.accountId, m.status ?? 'open', new StreamReadSink(s, ws, requestId, 'orders', null));
           break;
         }
       }

@@ -1,11 +1,14 @@
-// The orders this gateway has seen execution reports for: what GET /v1/transact answers from,
-// how PATCH/DELETE learn an order's owner and product before writing a command, and where
-// duplicate reports (re-emitted by a product manager that restarted and replayed) are dropped.
+// The orders this gateway has seen execution reports for: where duplicate reports (re-emitted by a
+// product manager that restarted and replayed) are dropped, and how PATCH/DELETE learn an order's
+// owner, product and state before writing a command (a finished order gets its 409 here, and an
+// amend that names one value gets the other filled in).
 //
 // It is a bounded cache, not the order state: the product manager owns that. An order placed
 // through another gateway, or before this gateway restarted, is unknown here until a report for it
-// arrives; GET then answers 404 and PATCH/DELETE are still forwarded (the product manager checks
-// ownership). When MAX_TRACKED_ORDERS is reached, the oldest finished orders are forgotten first.
+// arrives; PATCH/DELETE of it are still forwarded (the product manager checks ownership and fills
+// in what the gateway did not know). GET /v1/transact does not read this cache: it asks the product
+// manager (order-reads.ts), so it is right after a restart. When MAX_TRACKED_ORDERS is reached, the
+// oldest finished orders are forgotten first.
 
 import { OrderStatus } from '../../bus/schema';
 import { MAX_TRACKED_ORDERS } from './gateway-limits';
@@ -47,7 +50,6 @@ export const NOT_AN_ORDER = 3;
 
 export class OrderView {
   private readonly orders = new Map<number, TrackedOrder>();
-  private readonly openByAccount = new Map<number, Set<number>>();
   evictions = 0;
   duplicates = 0;
 
@@ -111,49 +113,11 @@ export class OrderView {
       if (r.eventSeq > o.lastEventSeq) o.lastEventSeq = r.eventSeq;
       if (postOnly !== undefined) o.postOnly = postOnly;
     }
-    this.indexOpen(o);
     return APPLIED;
   }
 
   get(orderId: number): TrackedOrder | undefined {
     return this.orders.get(orderId);
-  }
-
-  /** The open orders of an account (at most `limit`), oldest first, and whether more exist. */
-  openOrders(accountId: number, limit: number): { orders: TrackedOrder[]; truncated: boolean } {
-    const ids = this.openByAccount.get(accountId);
-    const out: TrackedOrder[] = [];
-    if (ids === undefined) return { orders: out, truncated: false };
-    for (const id of ids) {
-      if (out.length >= limit) return { orders: out, truncated: true };
-      out.push(this.orders.get(id)!);
-    }
-    return { orders: out, truncated: false };
-  }
-
-  /** Every remembered order of an account (open and finished), at most `limit`. */
-  allOrders(accountId: number, limit: number): { orders: TrackedOrder[]; truncated: boolean } {
-    const out: TrackedOrder[] = [];
-    for (const o of this.orders.values()) {
-      if (o.accountId !== accountId) continue;
-      if (out.length >= limit) return { orders: out, truncated: true };
-      out.push(o);
-    }
-    return { orders: out, truncated: false };
-  }
-
-  private indexOpen(o: TrackedOrder): void {
-    let ids = this.openByAccount.get(o.accountId);
-    if (isOpenStatus(o.status) && o.remainingQuantity > 0) {
-      if (ids === undefined) {
-        ids = new Set();
-        this.openByAccount.set(o.accountId, ids);
-      }
-      ids.add(o.orderId);
-    } else if (ids !== undefined) {
-      ids.delete(o.orderId);
-      if (ids.size === 0) this.openByAccount.delete(o.accountId);
-    }
   }
 
   private evictOne(): void {
@@ -169,11 +133,6 @@ export class OrderView {
     }
     if (victim === undefined) return;
     this.orders.delete(victim.orderId);
-    const ids = this.openByAccount.get(victim.accountId);
-    if (ids !== undefined) {
-      ids.delete(victim.orderId);
-      if (ids.size === 0) this.openByAccount.delete(victim.accountId);
-    }
     this.evictions++;
   }
 }

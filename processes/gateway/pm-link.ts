@@ -7,11 +7,12 @@
 //     | gatewayId, flags=0,  |  InventoryReceipt/Dispatch, SetRiskRule,       |
 //     | epoch                |  ListProduct, HaltProduct, ResumeProduct)      |
 //     +----------------------+-----------------------------------------------+
-//     and wallet reads: InputHeader with sourceSeq 0 (a read takes no number from the command
-//     sequence; the PM answers it and forwards nothing) + WalletQuery body.
+//     and reads: InputHeader with sourceSeq 0 (a read takes no number from the command sequence;
+//     the PM answers it and forwards nothing) + a WalletQuery, OrdersQuery or RiskRulesQuery body.
 //   PM -> gateway   (this process is one gating consumer, named `gateway-<id>` by default):
-//     bare ExecutionReport bodies (no input header), and the bare WalletReport records that answer
-//     a WalletQuery (several per answer, `more` = 1 on all but the last), see bus/schema.ts.
+//     bare ExecutionReport bodies (no input header), and the bare answer records of reads
+//     (WalletReport, OrderRecord, RiskRuleRecord; several per answer, `more` = 1 on all but the
+//     last), see bus/schema.ts.
 //
 // (epoch, sourceSeq) grows strictly across restarts: the epoch is the ring's producer-attach count
 // (bumped by every RingProducer that attaches) and sourceSeq restarts at 1 in each epoch, so the
@@ -26,16 +27,44 @@
 import { allocValue, decodeInto, encode } from '../../bus/codec';
 import { Meta } from '../../bus/ring-layout';
 import { BACK_PRESSURED, LAPPED, RingConsumer, RingFile, RingProducer, type RecordBuffer } from '../../bus/ring';
-import { AmendOrder, CancelOrder, ExecutionReport, INPUT_HEADER_BYTES, InputHeader, NewOrder, WalletQuery, WalletReport, type Layout, type MessageDescriptor, type ValueOf } from '../../bus/schema';
+import {
+  AmendOrder,
+  CancelOrder,
+  ExecutionReport,
+  INPUT_HEADER_BYTES,
+  InputHeader,
+  NewOrder,
+  OrderRecord,
+  OrdersQuery,
+  RiskRuleRecord,
+  RiskRulesQuery,
+  WalletQuery,
+  WalletReport,
+  type Layout,
+  type MessageDescriptor,
+  type ValueOf,
+} from '../../bus/schema';
 import type { AmendCommand, PlaceCommand } from './order-normalization';
 
 export type ExecutionReportValue = ValueOf<typeof ExecutionReport>;
 export type ReportHandler = (report: ExecutionReportValue) => void;
 export type WalletReportValue = ValueOf<typeof WalletReport>;
-/** Gets each WalletReport record; the value object is valid only during the call. */
-export type WalletRecordHandler = (record: WalletReportValue) => void;
+export type OrderRecordValue = ValueOf<typeof OrderRecord>;
+export type RiskRuleRecordValue = ValueOf<typeof RiskRuleRecord>;
+/** One record of a read's answer; `typeId` says which. */
+export type AnswerRecordValue = WalletReportValue | OrderRecordValue | RiskRuleRecordValue;
+/** Gets each answer record with its type id; the value object is valid only during the call. */
+export type AnswerRecordHandler = (typeId: number, record: AnswerRecordValue) => void;
+/** The read queries (gateway -> PM) and the answer records (PM -> gateway). */
+export type ReadQueryDescriptor = typeof WalletQuery | typeof OrdersQuery | typeof RiskRulesQuery;
+const ANSWER_RECORDS: readonly MessageDescriptor[] = [WalletReport, OrderRecord, RiskRuleRecord];
+const ANSWER_RECORD_BY_TYPE: readonly (MessageDescriptor | undefined)[] = (() => {
+  const table: (MessageDescriptor | undefined)[] = [];
+  for (const d of ANSWER_RECORDS) table[d.typeId] = d;
+  return table;
+})();
 
-/** InputHeader.sourceSeq of a wallet read: not a command, so outside the command numbering. */
+/** InputHeader.sourceSeq of a read: not a command, so outside the command numbering. */
 export const READ_SOURCE_SEQ = 0;
 
 export interface PmLinkOptions {
@@ -55,10 +84,10 @@ export interface PmLinkStats {
   commandsWritten: number;
   backPressured: number;
   reportsRead: number;
-  /** Records on the PM->gateway ring that are neither ExecutionReports nor WalletReports of the expected version. */
+  /** Records on the PM->gateway ring that are neither ExecutionReports nor answer records of the expected version. */
   foreignRecords: number;
-  walletQueriesWritten: number;
-  walletRecordsRead: number;
+  readsWritten: number;
+  answerRecordsRead: number;
   /** ExecutionReports addressed to another gateway id (a PM routing bug): dropped. */
   misrouted: number;
   /** Times a non-gating reader was lapped and skipped ahead. */
@@ -77,14 +106,17 @@ export class PmLink {
   private readonly amendOrder = allocValue(AmendOrder);
   private readonly report = allocValue(ExecutionReport);
   private handler: ReportHandler | null = null;
-  readonly stats: PmLinkStats = { commandsWritten: 0, backPressured: 0, reportsRead: 0, foreignRecords: 0, walletQueriesWritten: 0, walletRecordsRead: 0, misrouted: 0, lapped: 0 };
+  readonly stats: PmLinkStats = { commandsWritten: 0, backPressured: 0, reportsRead: 0, foreignRecords: 0, readsWritten: 0, answerRecordsRead: 0, misrouted: 0, lapped: 0 };
   private readonly walletQuery = allocValue(WalletQuery);
-  private readonly walletRecord = allocValue(WalletReport);
-  private walletHandler: WalletRecordHandler | null = null;
+  private readonly ordersQuery = allocValue(OrdersQuery);
+  private readonly riskRulesQuery = allocValue(RiskRulesQuery);
+  /** One decoded value per answer record type, indexed by type id (reused for every record). */
+  private readonly answerValues: (AnswerRecordValue | undefined)[] = [];
+  private answerHandler: AnswerRecordHandler | null = null;
   /** Made once: the ring calls it per record, so no closure is created per poll. */
   private readonly onRecord = (typeId: number, version: number, buf: RecordBuffer, offset: number, length: number): void => {
-    if (typeId === WalletReport.typeId && version === WalletReport.version && length >= WalletReport.size) {
-      this.walletRecordRead(buf, offset);
+    if (typeId !== ExecutionReport.typeId) {
+      this.answerRecordRead(typeId, version, buf, offset, length);
       return;
     }
     if (typeId !== ExecutionReport.typeId || version !== ExecutionReport.version || length < ExecutionReport.size) {
@@ -108,6 +140,7 @@ export class PmLink {
     this.producer = new RingProducer(RingFile.open(options.toPmPath));
     this.epoch = Atomics.load(this.producer.ring.i32, Meta.PRODUCER_ATTACHES >> 2) >>> 0;
     this.consumer = new RingConsumer(RingFile.open(options.fromPmPath), options.consumerName, { gating: options.nonGating !== true });
+    for (const d of ANSWER_RECORDS) this.answerValues[d.typeId] = allocValue(d) as AnswerRecordValue;
   }
 
   /** The sourceSeq of the last command written in this epoch. */
@@ -153,9 +186,9 @@ export class PmLink {
     return this.write(AmendOrder, v) !== 0;
   }
 
-  /** Where WalletReport records go (records arriving before this is set are counted as misrouted). */
-  onWalletRecord(handler: WalletRecordHandler): void {
-    this.walletHandler = handler;
+  /** Where the answer records of reads go (records arriving before this is set are counted as misrouted). */
+  onAnswerRecord(handler: AnswerRecordHandler): void {
+    this.answerHandler = handler;
   }
 
   /** Writes a wallet read for `accountId`; false when the ring is back-pressured. */
@@ -164,7 +197,34 @@ export class PmLink {
     v.accountId = accountId;
     v.requestId = requestId;
     v.gatewayId = this.gatewayId;
-    const at = this.producer.tryClaim(WalletQuery.typeId, WalletQuery.version, INPUT_HEADER_BYTES + WalletQuery.size);
+    return this.writeRead(WalletQuery, v);
+  }
+
+  /** Writes an order read (OrdersScope; orderId for ONE, else 0); false when the ring is back-pressured. */
+  sendOrdersQuery(requestId: number, accountId: number, scope: number, orderId: number, maxOrders: number): boolean {
+    const v = this.ordersQuery;
+    v.orderId = orderId;
+    v.accountId = accountId;
+    v.requestId = requestId;
+    v.maxOrders = maxOrders;
+    v.gatewayId = this.gatewayId;
+    v.scope = scope;
+    return this.writeRead(OrdersQuery, v);
+  }
+
+  /** Writes a risk-rules read (forAccountId 0: every rule); false when the ring is back-pressured. */
+  sendRiskRulesQuery(requestId: number, accountId: number, forAccountId: number): boolean {
+    const v = this.riskRulesQuery;
+    v.accountId = accountId;
+    v.requestId = requestId;
+    v.forAccountId = forAccountId;
+    v.gatewayId = this.gatewayId;
+    return this.writeRead(RiskRulesQuery, v);
+  }
+
+  /** Writes a read: InputHeader with sourceSeq 0 (outside the command numbering) + the query body. */
+  private writeRead<D extends ReadQueryDescriptor>(desc: D, value: ValueOf<D>): boolean {
+    const at = this.producer.tryClaim(desc.typeId, desc.version, INPUT_HEADER_BYTES + desc.size);
     if (at === BACK_PRESSURED) {
       this.stats.backPressured++;
       return false;
@@ -177,13 +237,13 @@ export class PmLink {
     h.epoch = this.epoch;
     try {
       encode(InputHeader, h, view, at);
-      encode(WalletQuery, v, view, at + INPUT_HEADER_BYTES);
+      encode(desc as Layout, value as ValueOf<Layout>, view, at + INPUT_HEADER_BYTES);
     } catch (e) {
       this.producer.abort();
       throw e;
     }
     this.producer.commit();
-    this.stats.walletQueriesWritten++;
+    this.stats.readsWritten++;
     return true;
   }
 
@@ -201,14 +261,20 @@ export class PmLink {
     return 0;
   }
 
-  private walletRecordRead(buf: RecordBuffer, offset: number): void {
-    const r = decodeInto(WalletReport, buf.view, offset, this.walletRecord);
-    if (r.gatewayId !== this.gatewayId || this.walletHandler === null) {
+  private answerRecordRead(typeId: number, version: number, buf: RecordBuffer, offset: number, length: number): void {
+    const target = typeId < this.answerValues.length ? this.answerValues[typeId] : undefined;
+    const desc = target === undefined ? undefined : ANSWER_RECORD_BY_TYPE[typeId];
+    if (desc === undefined || version !== desc.version || length < desc.size) {
+      this.stats.foreignRecords++;
+      return;
+    }
+    const r = decodeInto(desc as Layout, buf.view, offset, target as ValueOf<Layout>) as unknown as AnswerRecordValue;
+    if (r.gatewayId !== this.gatewayId || this.answerHandler === null) {
       this.stats.misrouted++;
       return;
     }
-    this.stats.walletRecordsRead++;
-    this.walletHandler(r);
+    this.stats.answerRecordsRead++;
+    this.answerHandler(typeId, r);
   }
 
   close(): void {

@@ -11,9 +11,9 @@
 //           "asOfSeq":1234,"time":1700000000000,"truncated":false}
 //
 // The product manager holds the wallet; this gateway keeps none. A read is a WalletQuery on this
-// gateway's ring to the PM (pm-link.ts), answered by WalletReport records (bus/schema.ts) that the
-// reply poller hands to WalletAnswers below, which collects them per request (the pending table
-// matches requestId and account) and answers when the last one (more = 0) arrives. Cash and money
+// gateway's ring to the PM (pm-link.ts), answered by WalletReport records (bus/schema.ts) that
+// read-requests.ts routes to the WalletRequest below (the pending table matches requestId and
+// account); it answers when the last one (more = 0) arrives. Cash and money
 // limits are decimal strings in the catalog's decimals; quantities and unit limits are integers.
 // `reserved` includes the holds of commands checked but not yet journaled (that is what the next
 // order is checked against), so available = balance − reserved. `asOfSeq` is the last journal
@@ -22,13 +22,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Principal } from '../accounts/principal';
 import type { RoleName } from '../accounts/roles';
-import { WalletItem, WalletStatus } from '../../bus/schema';
+import { WalletItem, WalletReport, WalletStatus } from '../../bus/schema';
 import { ApiFailure, failure } from './api-failure';
 import { formatDecimalPrice } from './decimal-price';
 import type { GatewayServices } from './gateway-services';
-import type { HttpExchange } from './http-exchange';
-import { NO_SLOT, NOT_A_REPLY, type PendingWaiter } from './pending-requests';
-import type { ExecutionReportValue, WalletReportValue } from './pm-link';
+import type { AnswerRecordValue, WalletReportValue } from './pm-link';
+import { HttpReadSink, READ_TIMEOUT, ReadRequest, submitRead } from './read-requests';
 import { declare, type RouteDeclaration } from './route-spec';
 
 /** Roles that may read any account's wallet (with accountId). */
@@ -87,9 +86,7 @@ export type WalletJson = Static<typeof Wallet>;
 
 const FOREIGN_WALLET = failure(403, 'forbidden', 'a colleague may read only their own wallet; leave out accountId');
 const UNKNOWN_ACCOUNT = failure(404, 'unknown_account', 'the exchange knows no such account (it appears once the account is opened)');
-const TOO_MANY_IN_FLIGHT = failure(503, 'overloaded', 'the gateway has too many requests waiting for the exchange; retry shortly', 1);
-const RING_FULL = failure(503, 'overloaded', 'the exchange is not keeping up; retry shortly', 1);
-export const WALLET_TIMEOUT = failure(503, 'engine_unavailable', 'the exchange did not answer in time (it may be failing over); retry shortly', 1);
+export const WALLET_TIMEOUT = READ_TIMEOUT;
 
 /** Whose wallet `principal` asks for (accountIdText from ?accountId / the stream message), or why not. */
 export function walletAccountOf(principal: Principal, accountIdText: string | undefined): number | ApiFailure {
@@ -103,25 +100,14 @@ export function walletAccountOf(principal: Principal, accountIdText: string | un
   return accountId;
 }
 
-/** Collects one wallet answer's records; subclasses deliver the JSON or the failure. */
-export abstract class WalletRequest implements PendingWaiter {
-  postOnly: boolean | undefined = undefined;
+/** Collects one wallet answer's records into the JSON the sink gets. */
+export class WalletRequest extends ReadRequest {
+  readonly answerTypeId = WalletReport.typeId;
   private wallet: WalletJson | null = null;
   private status: number = WalletStatus.OK;
 
-  abstract get gone(): boolean;
-  protected abstract deliver(wallet: WalletJson): void;
-  protected abstract deny(f: ApiFailure): void;
-
-  /** Wallet answers never arrive as execution reports. */
-  onReply(_report: ExecutionReportValue): void {}
-
-  onTimeout(): void {
-    this.deny(WALLET_TIMEOUT);
-  }
-
-  /** One record; returns true when it was the last of the answer. */
-  add(s: GatewayServices, r: WalletReportValue): boolean {
+  add(s: GatewayServices, record: AnswerRecordValue): void {
+    const r = record as WalletReportValue;
     const decimals = s.catalog.priceDecimals;
     if (this.wallet === null) {
       this.wallet = {
@@ -154,14 +140,12 @@ export abstract class WalletRequest implements PendingWaiter {
       default:
         break; // a kind of a newer release: left out rather than guessed at
     }
-    return r.more === 0;
   }
 
-  /** The last record arrived: answer. */
   finish(): void {
-    if (this.status === WalletStatus.UNKNOWN_ACCOUNT || this.wallet === null) return this.deny(UNKNOWN_ACCOUNT);
+    if (this.status === WalletStatus.UNKNOWN_ACCOUNT || this.wallet === null) return this.sink.deny(UNKNOWN_ACCOUNT);
     this.wallet.truncated = this.status === WalletStatus.TRUNCATED;
-    this.deliver(this.wallet);
+    this.sink.answer(this.wallet);
   }
 }
 
@@ -172,60 +156,7 @@ function brandName(s: GatewayServices, brandId: number): string | null {
 
 /** Writes the query with a waiter for its answer; null when it was sent, else the failure to answer now. */
 export function submitWalletQuery(s: GatewayServices, accountId: number, request: WalletRequest): ApiFailure | null {
-  const requestId = s.pending.reserve(request, Date.now(), accountId, 0);
-  if (requestId === NO_SLOT) return TOO_MANY_IN_FLIGHT;
-  if (!s.link.sendWalletQuery(requestId, accountId)) {
-    s.pending.cancel(requestId);
-    return RING_FULL;
-  }
-  s.poller.requestSent();
-  return null;
-}
-
-/** Routes WalletReport records from the PM ring to the request they answer (made once in main.ts). */
-export class WalletAnswers {
-  answered = 0;
-  /** Records naming no live wallet request (it timed out, or its client went away and it was freed). */
-  orphans = 0;
-
-  constructor(private readonly s: GatewayServices) {}
-
-  readonly handle = (r: WalletReportValue): void => {
-    const pending = this.s.pending;
-    const slot = pending.slotOfRequest(r.requestId, r.accountId);
-    if (slot === NOT_A_REPLY) {
-      this.orphans++;
-      return;
-    }
-    const waiter = pending.waiterAt(slot);
-    if (!(waiter instanceof WalletRequest)) {
-      // A request id that wrapped onto an order request of the same account: not ours.
-      this.orphans++;
-      return;
-    }
-    if (!waiter.add(this.s, r)) return;
-    pending.complete(slot);
-    this.answered++;
-    if (!waiter.gone) waiter.finish();
-  };
-}
-
-class HttpWalletRequest extends WalletRequest {
-  constructor(private readonly ex: HttpExchange) {
-    super();
-  }
-
-  get gone(): boolean {
-    return this.ex.gone;
-  }
-
-  protected deliver(wallet: WalletJson): void {
-    this.ex.reply(200, JSON.stringify(wallet));
-  }
-
-  protected deny(f: ApiFailure): void {
-    this.ex.fail(f);
-  }
+  return submitRead(s, accountId, request, (requestId) => s.link.sendWalletQuery(requestId, accountId));
 }
 
 export function walletRoutes(s: GatewayServices): RouteDeclaration[] {
@@ -244,7 +175,7 @@ export function walletRoutes(s: GatewayServices): RouteDeclaration[] {
       handle: (ex, { principal, query }) => {
         const accountId = walletAccountOf(principal!, query.accountId);
         if (accountId instanceof ApiFailure) return ex.fail(accountId);
-        const f = submitWalletQuery(s, accountId, new HttpWalletRequest(ex));
+        const f = submitWalletQuery(s, accountId, new WalletRequest(new HttpReadSink(ex)));
         if (f !== null) ex.fail(f);
       },
     }),

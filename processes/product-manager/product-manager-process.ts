@@ -64,7 +64,6 @@ import {
   messageByTypeId,
   NewOrder,
   TypeId,
-  WalletQuery,
 } from '../../bus/schema';
 import { InputCursor, INPUT_STOP, INPUT_TAKEN } from '../sequencer/input-cursor';
 import { CHECK_BACK_PRESSURED, CHECK_DUPLICATE, ProductManagerState, type ProductManagerOptions } from './product-manager-state';
@@ -102,7 +101,7 @@ import { ReportHistory } from './report-history';
 import { PmCountersFile } from './pm-counters';
 import { LeaseKeepingHasher } from './lease-keeping-hasher';
 import { releaseDeadOwner } from './dead-owner';
-import { WALLET_BACK_PRESSURED, WalletAnswerer } from './wallet-query';
+import { isReadQuery, ReadQueries } from './read-queries';
 
 export interface ProductManagerProcessOptions {
   readonly runDir: string;
@@ -181,8 +180,8 @@ export class ProductManagerProcess implements Parker {
   private readonly clock = new Float64Array(2);
   private readonly sleeper = new SleepingParker();
   private readonly history = new ReportHistory(REPORT_HISTORY_CAPACITY);
-  /** Answers gateways' wallet reads (hot only; never sequenced). */
-  readonly wallets: WalletAnswerer;
+  /** Answers gateways' reads: wallets, orders, risk rules (hot only; never sequenced; read-queries.ts). */
+  readonly reads: ReadQueries;
 
   /** Last sourceSeq journaled under this instance's source id: where its numbering continues. */
   private lastOwnSourceSeq = 0;
@@ -258,7 +257,7 @@ export class ProductManagerProcess implements Parker {
       if (!fs.existsSync(file)) throw new Error(`product manager ${this.instance}: ring ${file} does not exist; the supervisor creates the rings before it starts the processes`);
     }
     this.state = new ProductManagerState({ ...options.state, sourceId: this.sourceId, epoch: 0 });
-    this.wallets = new WalletAnswerer(this.state);
+    this.reads = new ReadQueries(this.state);
     this.now();
     this.status = PmStatusFile.claim(pmStatusPath(this.runDir, this.instance), this.instance, this.gateways, this.clock[1]!);
     this.lease = LeaderLease.open(pmLeasePath(this.runDir));
@@ -432,6 +431,8 @@ export class ProductManagerProcess implements Parker {
     if (!this.lease.heartbeat(this.epoch)) return this.fenced();
     let work = this.reader!.poll(this.onJournalEntry, HOT_JOURNAL_BATCH);
     work += this.pollGateways();
+    // Order-list scans run in bounded steps beside the commands (orders-query.ts).
+    work += this.reads.advance();
     this.publish();
     return work;
   }
@@ -464,7 +465,7 @@ export class ProductManagerProcess implements Parker {
   private gatewayRecord(input: InputCursor, typeId: number, version: number, payload: number, length: number): number {
     const g = input.index;
     const gatewayId = g + 1;
-    if (typeId === TypeId.WalletQuery) return this.walletQuery(input, version, payload, length);
+    if (isReadQuery(typeId)) return this.readQuery(input, typeId, version, payload, length);
     const desc = messageByTypeId(typeId);
     if (desc === undefined || GATEWAY_COMMAND[typeId] === 0 || desc.version !== version || length !== INPUT_HEADER_BYTES + desc.size) {
       return this.invalidRecord(g, `record type ${typeId} version ${version} of ${length} bytes is not a gateway command of this release`);
@@ -493,23 +494,16 @@ export class ProductManagerProcess implements Parker {
   }
 
   /**
-   * A wallet read (wallet-query.ts): answered from the live state on the ring it came from. It is
-   * not a command: no sourceSeq of the link is consumed or checked (it carries 0), nothing is
-   * forwarded, the state is only read.
+   * A read (read-queries.ts: wallet, orders, risk rules): answered from the live state on the ring
+   * it came from. It is not a command: no sourceSeq of the link is consumed or checked (it carries
+   * 0), nothing is forwarded, the state is only read.
    */
-  private walletQuery(input: InputCursor, version: number, payload: number, length: number): number {
+  private readQuery(input: InputCursor, typeId: number, version: number, payload: number, length: number): number {
     const g = input.index;
-    const gatewayId = g + 1;
-    if (version !== WalletQuery.version || length !== INPUT_HEADER_BYTES + WalletQuery.size) {
-      return this.invalidRecord(g, `WalletQuery version ${version} of ${length} bytes is not of this release`);
-    }
     const view = input.ring.view;
-    const body = payload + INPUT_HEADER_BYTES;
-    if (readU16(view, payload + IN_SOURCE_ID) !== gatewayId || WalletAnswerer.gatewayIdOf(view, body) !== gatewayId) {
-      return this.invalidRecord(g, `WalletQuery names gateway ${WalletAnswerer.gatewayIdOf(view, body)} (sourceId ${readU16(view, payload + IN_SOURCE_ID)}) on the ring of gateway ${gatewayId}`);
-    }
-    const written = this.wallets.answer(this.replyProducers[g]!, WalletAnswerer.accountIdOf(view, body), WalletAnswerer.requestIdOf(view, body), gatewayId, this.clock[1]!);
-    return written === WALLET_BACK_PRESSURED ? INPUT_STOP : INPUT_TAKEN;
+    const invalid = this.reads.invalid(typeId, version, length, view, payload, g + 1);
+    if (invalid !== null) return this.invalidRecord(g, invalid);
+    return this.reads.take(typeId, view, payload, g + 1, this.replyProducers[g]!, this.clock[1]!) ? INPUT_TAKEN : INPUT_STOP;
   }
 
   private orderCommand(gatewayId: number, typeId: number, bodyBytes: number): number {

@@ -20,11 +20,12 @@ import { RiskRuleKind } from '../../bus/enums';
 import { writeI64, writeU16, writeU32, writeU8, clearBytes } from '../../bus/codec';
 import { BACK_PRESSURED, type RingProducer } from '../../bus/ring';
 import { MAX_WALLET_RECORDS, WalletItem, WalletQuery, WalletReport, WalletStatus } from '../../bus/schema';
+import { claimAnswerRecord, READ_BACK_PRESSURED } from './answer-records';
 import { NOT_FOUND } from './pair-index';
 import type { ProductManagerState } from './product-manager-state';
 
 /** answer(): the first record could not be claimed (the gateway is not reading): retry later. */
-export const WALLET_BACK_PRESSURED = -1;
+export const WALLET_BACK_PRESSURED = READ_BACK_PRESSURED;
 
 const NO_BRAND_ROW = -1;
 const R = WalletReport.o;
@@ -73,7 +74,7 @@ export class WalletAnswerer {
     const asOfSeq = state.lastSeq;
     const time = Math.floor(timeUs);
     for (let i = 0; i < this.count; i++) {
-      const at = claim(producer);
+      const at = claimAnswerRecord(producer, WalletReport);
       if (at === BACK_PRESSURED) {
         if (i === 0) return WALLET_BACK_PRESSURED;
         // The records already claimed say more=1: the gateway waits for the rest and answers 503
@@ -156,14 +157,4 @@ export class WalletAnswerer {
     this.free[i] = free;
     return true;
   }
-}
-
-/** One WalletReport record's room; publishes what is pending and retries once when the batch bound stops it. */
-function claim(producer: RingProducer): number {
-  let at = producer.tryClaim(WalletReport.typeId, WalletReport.version, WalletReport.size);
-  if (at === BACK_PRESSURED) {
-    producer.commit();
-    at = producer.tryClaim(WalletReport.typeId, WalletReport.version, WalletReport.size);
-  }
-  return at;
 }

@@ -9,9 +9,12 @@
 //     then Accepted if it rests or an IOC remainder cancel;
 //   - rejections before sequencing are bare reports (orderId 0 for new orders).
 // Matching is deliberately small: price-time across accounts of one product, no self-trade rules.
-// Wallet reads (WalletQuery, sourceSeq 0, outside the command numbering) are answered like the real
-// product manager's wallet-query.ts: CASH, a POSITION per product, NOTIONAL_DAILY, one brand; every
-// account starts with FAKE_CASH_MINOR and FAKE_UNITS of each product, open orders reserve.
+// Reads (sourceSeq 0, outside the command numbering) are answered like the real product manager's
+// read-queries.ts: WalletQuery with CASH, a POSITION per product, NOTIONAL_DAILY, one brand (every
+// account starts with FAKE_CASH_MINOR and FAKE_UNITS of each product, open orders reserve);
+// OrdersQuery with the account's orders from this fake's book (ONE: only the account's own,
+// NONE otherwise); RiskRulesQuery with the five built-in defaults and the SetRiskRule commands
+// read so far.
 
 /** What every account holds in the simulation before it trades (cash in minor units; units per product). */
 export const FAKE_CASH_MINOR = 100_000_000;
@@ -39,10 +42,17 @@ import {
   Withdraw,
   AccountOpened,
   AccountSuspended,
+  OrderRecord,
+  OrdersQuery,
+  OrdersScope,
+  ReadStatus,
+  RiskRuleRecord,
+  RiskRulesQuery,
   WalletItem,
   WalletQuery,
   WalletReport,
   WalletStatus,
+  MAX_ORDER_RECORDS,
   type ValueOf,
 } from '../../bus/schema';
 
@@ -83,7 +93,7 @@ export class FakeProductManager {
   records = 0;
   /** Records that break the gateway->PM contract, with why (must stay empty). */
   readonly invalid: string[] = [];
-  readonly commands = { newOrders: 0, cancels: 0, amends: 0, admin: 0, walletQueries: 0 };
+  readonly commands = { newOrders: 0, cancels: 0, amends: 0, admin: 0, walletQueries: 0, ordersQueries: 0, riskRulesQueries: 0 };
   readonly adminCommands: Array<{ name: string; value: Record<string, unknown>; sourceSeq: number }> = [];
   /** While true, the fake polls every event-loop turn (a busy product manager), for latency measurements. */
   spin = false;
@@ -187,13 +197,25 @@ export class FakeProductManager {
       return this.bad(`${desc.name} does not decode: ${(e as Error).message}`);
     }
     if (header.sourceId !== this.gatewayId) return this.bad(`${desc.name} from sourceId ${header.sourceId}, expected the gateway id ${this.gatewayId}`);
-    if (typeId === WalletQuery.typeId) {
+    if (typeId === WalletQuery.typeId || typeId === OrdersQuery.typeId || typeId === RiskRulesQuery.typeId) {
       // A read: never numbered (sourceSeq 0), so it neither advances nor breaks the command sequence.
-      if (header.sourceSeq !== 0) return this.bad(`WalletQuery with sourceSeq ${header.sourceSeq}; a read must carry 0`);
-      if (body['gatewayId'] !== this.gatewayId) return this.bad(`WalletQuery names gateway ${body['gatewayId']}`);
-      if (body['requestId'] === 0 || body['accountId'] === 0) return this.bad('WalletQuery without requestId or accountId');
-      this.commands.walletQueries++;
-      if (!this.silent) this.answerWallet(body['accountId'] as number, body['requestId'] as number);
+      if (header.sourceSeq !== 0) return this.bad(`${desc.name} with sourceSeq ${header.sourceSeq}; a read must carry 0`);
+      if (body['gatewayId'] !== this.gatewayId) return this.bad(`${desc.name} names gateway ${body['gatewayId']}`);
+      if (body['requestId'] === 0 || body['accountId'] === 0) return this.bad(`${desc.name} without requestId or accountId`);
+      if (typeId === WalletQuery.typeId) {
+        this.commands.walletQueries++;
+        if (!this.silent) this.answerWallet(body['accountId'] as number, body['requestId'] as number);
+      } else if (typeId === OrdersQuery.typeId) {
+        const q = body as ValueOf<typeof OrdersQuery>;
+        if (!(q.scope >= OrdersScope.OPEN && q.scope <= OrdersScope.ONE)) return this.bad(`OrdersQuery scope ${q.scope}`);
+        if ((q.scope === OrdersScope.ONE) !== q.orderId > 0) return this.bad(`OrdersQuery scope ${q.scope} with orderId ${q.orderId}`);
+        if (!(q.maxOrders >= 1 && q.maxOrders <= MAX_ORDER_RECORDS)) return this.bad(`OrdersQuery maxOrders ${q.maxOrders}`);
+        this.commands.ordersQueries++;
+        if (!this.silent) this.answerOrders(q);
+      } else {
+        this.commands.riskRulesQueries++;
+        if (!this.silent) this.answerRiskRules(body as ValueOf<typeof RiskRulesQuery>);
+      }
       return;
     }
     if (header.epoch !== this.lastSource.epoch) {
@@ -408,6 +430,56 @@ export class FakeProductManager {
       if (at === BACK_PRESSURED) throw new Error('fake PM: the reply ring is full; drain the gateway first');
       encode(WalletReport, { total, used, free: Math.max(0, total - used), asOfSeq: this.eventSeq, timeUs: Date.now() * 1000, requestId, accountId, itemId, outletId: 0, gatewayId: this.gatewayId, kind, status: WalletStatus.OK, more: i + 1 < items.length ? 1 : 0 }, this.producer.ring.view, at);
     });
+    this.producer.commit();
+  }
+
+  /** Writes the account's orders as OrderRecords (one NONE record when nothing matches). */
+  private answerOrders(q: ValueOf<typeof OrdersQuery>): void {
+    const all = [...this.orders.values()].filter((o) => o.accountId === q.accountId);
+    const matching =
+      q.scope === OrdersScope.ONE ? all.filter((o) => o.orderId === q.orderId) : q.scope === OrdersScope.OPEN ? all.filter((o) => isOpen(o.status)) : all;
+    const truncated = matching.length > q.maxOrders;
+    const chosen = matching.slice(0, q.maxOrders);
+    const status = chosen.length === 0 ? ReadStatus.NONE : truncated ? ReadStatus.TRUNCATED : ReadStatus.OK;
+    const records = chosen.length === 0 ? [undefined] : chosen;
+    this.writeAnswer(OrderRecord, records.map((o, i) => ({
+      orderId: o?.orderId ?? 0, price: o?.price ?? 0, quantity: o?.quantity ?? 0, filledQuantity: o?.filled ?? 0,
+      remainingQuantity: o === undefined || !isOpen(o.status) ? 0 : o.quantity - o.filled, lastPrice: o?.lastPrice ?? 0, lastQuantity: o?.lastQuantity ?? 0,
+      creationTimeUs: o?.creationUs ?? 0, requestId: q.requestId, accountId: q.accountId, productId: o?.productId ?? 0, gatewayId: this.gatewayId,
+      reason: o?.reason ?? 0, side: o?.side ?? 0, status: o?.status ?? 0, timeInForce: o?.timeInForce ?? 0, flags: 0, answerStatus: status,
+      more: i + 1 < records.length ? 1 : 0, clientOrderId: o?.clientOrderId ?? '',
+    })));
+  }
+
+  /** Writes the five defaults, then the rules set so far (later SetRiskRules replace earlier ones of the same scope). */
+  private answerRiskRules(q: ValueOf<typeof RiskRulesQuery>): void {
+    const defaults = [1_000_000, 100_000_000, 1_000_000, 1_000, 1_000];
+    const rules = new Map<string, { kind: number; accountId: number; brandId: number; limit: number }>();
+    for (const c of this.adminCommands) {
+      if (c.name !== 'SetRiskRule') continue;
+      const v = c.value as ValueOf<typeof SetRiskRule>;
+      const key = `${v.ruleKind}/${v.accountId}/${v.brandId}`;
+      if (v.limit < 0) rules.delete(key);
+      else rules.set(key, { kind: v.ruleKind, accountId: v.accountId, brandId: v.brandId, limit: v.limit });
+    }
+    const items = [
+      ...defaults.map((limit, i) => ({ kind: i + 1, accountId: 0, brandId: 0, limit, isDefault: 1 })),
+      ...[...rules.values()].filter((r) => q.forAccountId === 0 || r.accountId === 0 || r.accountId === q.forAccountId).map((r) => ({ ...r, isDefault: 0 })),
+    ];
+    this.writeAnswer(RiskRuleRecord, items.map((r, i) => ({
+      limit: r.limit, asOfSeq: this.eventSeq, requestId: q.requestId, accountId: q.accountId, ruleAccountId: r.accountId, brandId: r.brandId,
+      gatewayId: this.gatewayId, kind: r.kind, isDefault: r.isDefault, answerStatus: ReadStatus.OK, more: i + 1 < items.length ? 1 : 0,
+    })));
+  }
+
+  /** Publishes the pending reports, then one answer's records together. */
+  private writeAnswer<D extends typeof OrderRecord | typeof RiskRuleRecord>(desc: D, values: ValueOf<D>[]): void {
+    this.flush();
+    for (const v of values) {
+      const at = this.producer.tryClaim(desc.typeId, desc.version, desc.size);
+      if (at === BACK_PRESSURED) throw new Error('fake PM: the reply ring is full; drain the gateway first');
+      encode(desc as typeof OrderRecord, v as ValueOf<typeof OrderRecord>, this.producer.ring.view, at);
+    }
     this.producer.commit();
   }
 

@@ -22,6 +22,8 @@ import { useWallet, WalletPanel } from './wallet-panel';
 const NOTICES_MAX = 5;
 /** How long a fill notice stays visible. */
 const NOTICE_VISIBLE_MS = 8_000;
+/** The requestId of the stream's open-orders request (the answer replaces the list). */
+const OPEN_ORDERS_REQUEST = 'open-orders';
 
 interface Notice {
   readonly key: string;
@@ -62,6 +64,12 @@ function Trading(props: { account: Account; onLogOut: () => void }): preact.JSX.
 
   const onMessage = useCallback(
     (m: StreamMessage) => {
+      // The open orders as the exchange holds them, asked for on every (re)connection: fills and
+      // removals missed while the stream was down are then caught up.
+      if (m.type === 'orders' && m['requestId'] === OPEN_ORDERS_REQUEST) {
+        setOrders(m['orders'] as Order[]);
+        return;
+      }
       if (m.type !== 'execution') return;
       const o = m['order'] as Order;
       upsert(o);
@@ -90,6 +98,7 @@ function Trading(props: { account: Account; onLogOut: () => void }): preact.JSX.
     const s = new OrderStream(onMessage, (state) => {
       setStreamState(state);
       f?.streamState(state);
+      if (state === 'open') s.send({ type: 'orders', requestId: OPEN_ORDERS_REQUEST });
     });
     f = new MarketFeed(s);
     setFeed(f);

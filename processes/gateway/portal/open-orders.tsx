@@ -1,5 +1,7 @@
 // The colleague's open orders, each with update (new price and/or quantity) and remove. The list is
-// read from GET /v1/transact?status=open and kept current by the stream's execution reports.
+// read from GET /v1/transact?status=open when the kiosk starts and from the stream's orders message
+// on every (re)connection (kiosk.tsx) — both answered by the product manager, so orders placed
+// before a restart or at another kiosk are there — and kept current by the stream's execution reports.
 
 import { useState } from 'preact/hooks';
 import { api } from './api-client';

@@ -3,11 +3,11 @@
 // brand). The gateway checks the body and answers 202 "submitted"; the product manager applies the
 // sequenced rule to every order after it. Errors are shown next to the field they are about.
 //
-// The gateway has no endpoint that lists the rules in force (they live in the product manager's
-// state), so the list below is the rules set from this page since it was opened, each with the
-// sequence number the gateway gave its command.
+// The rules in force are listed from GET /v1/admin/risk-rules (the product manager's own table:
+// the built-in defaults, marked, and every rule set, by anyone), read when the page opens, after
+// each change once it is sequenced, and on demand.
 
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from './api-client';
 import { formErrorsOf, NO_ERRORS, Outcome, type FormErrors } from './dashboard-forms';
 import { Field } from './field-errors';
@@ -28,11 +28,28 @@ const CODE_FIELDS: ReadonlyArray<readonly [RegExp, string]> = [
 ];
 const FIELDS = ['kind', 'limit', 'accountId', 'brand'];
 
-interface SetRule {
+/** One rule of GET /v1/admin/risk-rules. */
+interface RuleInForce {
   readonly kind: string;
-  readonly limit: string | null;
-  readonly scope: string;
-  readonly sourceSeq: number;
+  readonly limit: string;
+  readonly unit: string;
+  readonly accountId: number | null;
+  readonly brand: string | null;
+  readonly brandId: number | null;
+  readonly default: boolean;
+}
+
+/**
+ * After a change the list is read again every RELOAD_AFTER_CHANGE_MS until it shows a difference
+ * (the command is sequenced a moment after the 202), at most RELOAD_ATTEMPTS times.
+ */
+const RELOAD_AFTER_CHANGE_MS = 400;
+const RELOAD_ATTEMPTS = 8;
+
+function scopeText(r: RuleInForce): string {
+  const who = r.accountId === null ? 'every account' : `account ${r.accountId}`;
+  const brand = r.brandId === null ? 'every brand' : (r.brand ?? `brand #${r.brandId}`);
+  return `${who}, ${brand}`;
 }
 
 export function RiskRulesEditor(props: { brands: readonly string[] }): preact.JSX.Element {
@@ -43,8 +60,30 @@ export function RiskRulesEditor(props: { brands: readonly string[] }): preact.JS
   const [brand, setBrand] = useState('');
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   const [done, setDone] = useState('');
-  const [rules, setRules] = useState<SetRule[]>([]);
+  const [rules, setRules] = useState<readonly RuleInForce[] | null>(null);
+  const [listError, setListError] = useState('');
   const unit = RULE_KINDS.find((k) => k.kind === kind)!.unit;
+
+  /** Reads the list; resolves to its JSON text (to tell whether a change has arrived). */
+  const load = (): Promise<string> =>
+    api<{ rules: RuleInForce[] }>('GET', '/v1/admin/risk-rules')
+      .then((r) => {
+        setRules(r.rules);
+        setListError('');
+        return JSON.stringify(r.rules);
+      })
+      .catch((e: Error) => {
+        setListError(e.message);
+        return '';
+      });
+  useEffect(() => void load(), []);
+  const reloadUntilChanged = (before: string, attempts: number): void => {
+    setTimeout(() => {
+      void load().then((now) => {
+        if (now === before && attempts > 1) reloadUntilChanged(before, attempts - 1);
+      });
+    }, RELOAD_AFTER_CHANGE_MS);
+  };
 
   const submit = async (ev: Event): Promise<void> => {
     ev.preventDefault();
@@ -55,9 +94,8 @@ export function RiskRulesEditor(props: { brands: readonly string[] }): preact.JS
     try {
       const r = await api<{ command: string; sourceSeq: number }>('PUT', '/v1/admin/risk-rules', body);
       setErrors(NO_ERRORS);
-      const scope = `${account === '' || account === '0' ? 'every account' : `account ${account}`}, ${brand === '' ? 'every brand' : brand}`;
       setDone(`${remove ? 'Removal' : 'Rule'} submitted (sequence ${r.sourceSeq}).`);
-      setRules((old) => [{ kind, limit: remove ? null : limit.trim(), scope, sourceSeq: r.sourceSeq }, ...old.filter((x) => !(x.kind === kind && x.scope === scope))]);
+      reloadUntilChanged(JSON.stringify(rules), RELOAD_ATTEMPTS);
     } catch (e) {
       setDone('');
       setErrors(formErrorsOf(e, CODE_FIELDS, FIELDS));
@@ -112,34 +150,49 @@ export function RiskRulesEditor(props: { brands: readonly string[] }): preact.JS
         </button>
         <Outcome text={done} error={false} />
       </form>
-      <h3>Set from this page</h3>
-      <p class="muted small">The product manager holds the rules in force; no endpoint lists them yet, so this list shows the rules set here since the page opened.</p>
-      {rules.length === 0 ? (
-        <p class="muted">None yet.</p>
+      <h3 id="risk-list-title">Rules in force</h3>
+      <button type="button" onClick={() => void load()}>
+        Refresh
+      </button>
+      {listError !== '' && (
+        <p class="form-error" role="alert">
+          {listError}
+        </p>
+      )}
+      {rules === null ? (
+        <p class="muted">Loading…</p>
       ) : (
-        <table class="rules">
-          <thead>
-            <tr>
-              <th scope="col">Rule</th>
-              <th scope="col">Limit</th>
-              <th scope="col">Applies to</th>
-              <th scope="col" class="num">
-                Sequence
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rules.map((r) => (
-              <tr key={`${r.kind}/${r.scope}`}>
-                <td>{RULE_KINDS.find((k) => k.kind === r.kind)?.label ?? r.kind}</td>
-                <td>{r.limit ?? 'removed'}</td>
-                <td>{r.scope}</td>
-                <td class="num">{r.sourceSeq}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <>
+          {rules.some((r) => !r.default) ? <RuleTable rules={rules.filter((r) => !r.default)} tableClass="rules" label="Rules set" /> : <p class="muted">No rule set: the built-in defaults apply everywhere.</p>}
+          <h4 id="risk-defaults-title">Built-in defaults (wherever no rule of the kind applies)</h4>
+          <RuleTable rules={rules.filter((r) => r.default)} tableClass="rule-defaults" label="Built-in defaults" />
+        </>
       )}
     </section>
+  );
+}
+
+function RuleTable(props: { rules: readonly RuleInForce[]; tableClass: string; label: string }): preact.JSX.Element {
+  return (
+    <table class={props.tableClass} aria-label={props.label}>
+      <thead>
+        <tr>
+          <th scope="col">Rule</th>
+          <th scope="col">Limit</th>
+          <th scope="col">Applies to</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.rules.map((r) => (
+          <tr key={`${r.kind}/${scopeText(r)}`}>
+            <td>{RULE_KINDS.find((k) => k.kind === r.kind)?.label ?? r.kind}</td>
+            <td>
+              {r.limit} {RULE_KINDS.find((k) => k.kind === r.kind)?.unit ?? r.unit}
+            </td>
+            <td>{scopeText(r)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -280,7 +280,7 @@ export function buildProgram(): Command {
     });
 
   const drill = program.command('drill').description('failover drills against a running instance under load');
-  withInstance(drill.command('failover'))
+  withInstance(drill.command('engine-failover').alias('failover'))
     .description('SIGKILL the hot matching engine, time the takeover, and audit the journal (no gap, no duplicate, equals a clean replay)')
     .option('--wait-for-restart <ms>', 'wait for the killed engine to come back as the warm', nonNegativeInt, 10_000)
     .action(async (o: InstanceOptions & { waitForRestart: number }) => {

@@ -1,4 +1,4 @@
-// The engine failover drill behind `ims drill failover`: against a live system under load, kill the
+// The engine failover drill behind `ims drill engine-failover` (alias `failover`): against a live system under load, kill the
 // hot matching engine with SIGKILL, measure how long the warm takes to notice, claim the next epoch
 // and publish, then audit the journal: the engine output stream must equal a clean replay of the
 // journal's commands, with no gap and no duplicate (processes/matching-engine/output-audit.ts).

@@ -21,7 +21,7 @@ import { Accounts } from '../processes/accounts/accounts';
 import { openAccountStore } from '../processes/accounts/account-store';
 import type { ApplicationInput } from '../processes/accounts/application-validation';
 import { ManualClock, type Clock } from '../processes/accounts/clock';
-import { formatDemoCredentials, seedDemoAccounts } from '../processes/accounts/demo-accounts';
+import { DEMO_ACCOUNT_SCRYPT_PARAMS, formatDemoCredentials, seedDemoAccounts } from '../processes/accounts/demo-accounts';
 import { httpStatusOf } from '../processes/accounts/errors';
 import { mrzCheckDigit } from '../processes/accounts/mrz-check-digit';
 import { HASHER_BUSY, OWASP_SCRYPT_PARAMS, PasswordHasher } from '../processes/accounts/password-hashing';
@@ -339,5 +339,19 @@ forEachBackend(t, (t, backend) => {
     const banner = formatDemoCredentials(seeded);
     t.match(banner, /alice\s+kiosk-101-demo\s+colleague\s+101\s+1\s+Alice Martin/);
     t.match(banner, /ceo\s+board-view-demo\s+analyst/);
+  });
+
+  t.test("the demo's public passwords are hashed at the demo cost; other accounts keep the OWASP cost", async (t) => {
+    const clock = new ManualClock(START_MS);
+    const store = await backend.fresh(t).open(clock);
+    await seedDemoAccounts(store, { clock });
+    const demo = await store.get<{ password_hash: string }>('SELECT password_hash FROM accounts WHERE username = ?', ['alice']);
+    t.match(demo?.password_hash, new RegExp(`^scrypt\\$ln=${DEMO_ACCOUNT_SCRYPT_PARAMS.logN},`), 'alice: the demo cost');
+    const accounts = new Accounts(store, { clock });
+    t.ok((await accounts.login('alice', 'kiosk-101-demo')).ok, 'and logs in');
+    const r = await accounts.apply(application('owasp.cost'), SETUP);
+    t.ok(r.ok);
+    const other = await store.get<{ password_hash: string }>('SELECT password_hash FROM accounts WHERE username = ?', ['owasp.cost']);
+    t.match(other?.password_hash, new RegExp(`^scrypt\\$ln=${OWASP_SCRYPT_PARAMS.logN},`), 'an applicant: the OWASP cost');
   });
 });

@@ -13,6 +13,10 @@ import { mrzCheckDigit } from './mrz-check-digit';
 import { systemActor } from './principal';
 import type { RoleName } from './roles';
 import type { AccountStore } from './sql-store';
+import type { ScryptParams } from './password-hashing';
+
+/** scrypt cost of the demo accounts' public passwords (N=2^10: about a millisecond). */
+export const DEMO_ACCOUNT_SCRYPT_PARAMS: ScryptParams = Object.freeze({ logN: 10, r: 8, p: 1 });
 
 export interface DemoCredential {
   readonly username: string;
@@ -73,7 +77,12 @@ function applicationOf(p: DemoPerson, nowMs: number): ApplicationInput {
  * store (an Accounts module is made over it with `options`) or an Accounts module already open.
  */
 export async function seedDemoAccounts(target: AccountStore | Accounts, options: AccountsOptions = {}): Promise<DemoCredential[]> {
-  const accounts = target instanceof Accounts ? target : new Accounts(target, options);
+  // The demo passwords are public (printed at every start), so their hashes guard nothing: they are
+  // stored at DEMO_ACCOUNT_SCRYPT_PARAMS, which keeps the demo's start and every demo login fast
+  // (at the OWASP cost the nine hashes took ~4 s of each start on 2 cores). The cost is part of
+  // the stored hash; accounts created any other way keep the OWASP parameters.
+  const demoOptions: AccountsOptions = { ...options, unsafeLowCostScryptParamsForTests: options.unsafeLowCostScryptParamsForTests ?? DEMO_ACCOUNT_SCRYPT_PARAMS };
+  const accounts = target instanceof Accounts ? new Accounts(target.store, { ...demoOptions, clock: options.clock ?? target.clock }) : new Accounts(target, demoOptions);
   const nowMs = accounts.clock.nowMs();
   const existing = new Map<string, number>();
   for (const p of DEMO_PEOPLE) {

@@ -335,6 +335,17 @@ export const AccountOpened = defineMessage('AccountOpened', 26, 1, [
 
 export const AccountSuspended = defineMessage('AccountSuspended', 27, 1, [['accountId', 'u32']]);
 
+/**
+ * An administrator changed an account's role (from the accounts outbox). outletId is the account's
+ * outlet under the new role: the outlet it trades for when the role is colleague, 0 for staff roles.
+ * It does not change whether the account is active or suspended. Type id 34 follows the admin block.
+ */
+export const AccountRoleChanged = defineMessage('AccountRoleChanged', 34, 1, [
+  ['accountId', 'u32'],
+  ['outletId', 'u32'],
+  ['role', 'u8'],
+]);
+
 const CASH_MOVEMENT_FIELDS = [
   ['amount', 'i64'],
   /** External reference (payment id) so a movement is applied once and can be reconciled. */
@@ -844,6 +855,7 @@ const MESSAGE_LIST = [
   TradingDayClose,
   AccountOpened,
   AccountSuspended,
+  AccountRoleChanged,
   Deposit,
   Withdraw,
   InventoryReceipt,

@@ -108,6 +108,7 @@ t.test('type ids are the agreed ones, unique, and found by the registry', async 
     InventoryDispatch: 31,
     SetRiskRule: 32,
     SnapshotRequest: 33,
+    AccountRoleChanged: 34,
     OrderAccepted: 50,
     OrderRejected: 51,
     Fill: 52,

@@ -695,6 +695,15 @@ t.test('sessions, API keys, applications, KYC review, staff accounts, suspension
   t.match(await call('POST', '/v1/sessions', { body: { username: 'contract-zoe', password: 'kiosk-Passphrase-2024' } }), { status: 201 });
   t.match(await call('POST', '/v1/admin/accounts/999999999/suspend', { token: tokens['admin']!, body: { reason: 'nobody' } }), { status: 404 });
   t.match(await call('POST', `/v1/admin/accounts/${zoeId}/suspend`, { token: tokens['ops']!, body: { reason: 'not mine' } }), { status: 403 });
+
+  // Roles: an admin makes the analyst an operator; refusals for a repeat, a risk admin, an unknown role and account.
+  const anaId = analyst.json.accountId as number;
+  t.match(await call('PUT', `/v1/admin/accounts/${anaId}/role`, { token: tokens['admin']!, body: { role: 'operator', reason: 'contract test' } }), { status: 200, json: { accountId: anaId, previousRole: 'analyst', role: 'operator', outletId: 0 } });
+  t.match(await call('PUT', `/v1/admin/accounts/${anaId}/role`, { token: tokens['admin']!, body: { role: 'operator', reason: 'again' } }), { status: 409, json: { error: 'role_unchanged' } });
+  t.match(await call('PUT', `/v1/admin/accounts/${anaId}/role`, { token: tokens['admin']!, body: { role: 'colleague', reason: 'no outlet' } }), { status: 400, json: { error: 'validation_failed' } });
+  t.match(await call('PUT', `/v1/admin/accounts/${anaId}/role`, { token: tokens['risk']!, body: { role: 'analyst', reason: 'not mine' } }), { status: 403 });
+  t.match(await call('PUT', `/v1/admin/accounts/${anaId}/role`, { token: tokens['admin']!, body: { role: 'ceo', reason: 'no such role' } }), { status: 400 });
+  t.match(await call('PUT', '/v1/admin/accounts/999999999/role', { token: tokens['admin']!, body: { role: 'analyst', reason: 'nobody' } }), { status: 404 });
 });
 
 t.test('404, 408 and 413: unknown routes, a body that never arrives, bodies and headers too large', async (t) => {

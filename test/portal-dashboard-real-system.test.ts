@@ -189,6 +189,21 @@ function run(): void {
     t.match(accepted.json, { symbol: 'APPL-128', side: 'inflow', quantity: 2 }, 'the new colleague trades: the order is accepted');
     t.ok(['added', 'partially_filled', 'filled'].includes(accepted.json.status), `status ${accepted.json.status}`);
     await call('DELETE', `/v1/transact/${accepted.json.id}`, undefined, newcomer.token);
+
+    // The admin makes the newcomer an analyst from the Roles form: a server refusal shows next to
+    // its field, the result is announced, and the newcomer's session is signed out.
+    const roles = page.getByRole('form', { name: "Change an account's role" });
+    await roles.getByLabel('Account id').fill(String(accountId));
+    await roles.getByLabel('New role').selectOption('colleague');
+    await roles.getByLabel(/^Outlet id/).fill('777');
+    await roles.getByLabel(/^Reason/).fill('joins the analysts');
+    await roles.getByRole('button', { name: 'Change role' }).click();
+    await roles.getByText(/already is a colleague/).waitFor({ timeout: UI_WAIT_MS });
+    t.equal(await roles.getByLabel('New role').getAttribute('aria-invalid'), 'true', 'role_unchanged is shown next to the role');
+    await roles.getByLabel('New role').selectOption('analyst');
+    await roles.getByRole('button', { name: 'Change role' }).click();
+    await roles.getByRole('status').getByText(new RegExp(`Account ${accountId} is now analyst \\(was colleague\\)`)).waitFor({ timeout: UI_WAIT_MS });
+    t.equal((await call('GET', '/v1/sessions/current', undefined, newcomer.token)).status, 401, "the newcomer's session was signed out");
     await page.context().close();
   });
 

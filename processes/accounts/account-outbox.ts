@@ -1,7 +1,7 @@
-// The outbox of account events for the journal. Approving an account (or suspending one) writes
-// its event in the same transaction as the decision, so no approval is lost if the process dies
+// The outbox of account events for the journal. Approving an account (or suspending one, or
+// changing its role) writes its event in the same transaction as the decision, so no approval is lost if the process dies
 // before forwarding it; a forwarder reads the undelivered events in order, hands each to the bus
-// (as a sequenced AccountOpened / AccountSuspended command) and marks it delivered.
+// (as a sequenced AccountOpened / AccountSuspended / AccountRoleChanged command) and marks it delivered.
 //
 // Delivery guarantees. outbox_id is gap-free from 1 and in commit order (see the migration), so it
 // can serve as the forwarder's InputHeader.sourceSeq: if the forwarder dies after sending an event
@@ -9,11 +9,11 @@
 // which drops every sourceSeq at or below the last it took, applies it once. Several gateway
 // processes may share the store; a lease lets exactly one of them forward at a time.
 
-import { AccountOpened, AccountSuspended } from '../../bus/schema';
+import { AccountOpened, AccountRoleChanged, AccountSuspended } from '../../bus/schema';
 import { DEFAULT_OUTBOX_LEASE_MS, MAX_ACCOUNT_ID, MAX_OUTBOX_BATCH } from './account-limits';
 import type { AccountStore, SqlExecutor } from './sql-store';
 
-export type OutboxEventKind = 'account_opened' | 'account_suspended';
+export type OutboxEventKind = 'account_opened' | 'account_suspended' | 'account_role_changed';
 
 export interface OutboxEvent {
   /** Gap-free from 1, in commit order; usable as the forwarder's sourceSeq. */
@@ -29,10 +29,12 @@ export interface OutboxEvent {
 /** The bus message an outbox event becomes (encode it with bus/codec's encode). */
 export type OutboxMessage =
   | { readonly desc: typeof AccountOpened; readonly value: { accountId: number; outletId: number; role: number } }
-  | { readonly desc: typeof AccountSuspended; readonly value: { accountId: number } };
+  | { readonly desc: typeof AccountSuspended; readonly value: { accountId: number } }
+  | { readonly desc: typeof AccountRoleChanged; readonly value: { accountId: number; outletId: number; role: number } };
 
 export function outboxMessageOf(e: OutboxEvent): OutboxMessage {
   if (e.kind === 'account_opened') return { desc: AccountOpened, value: { accountId: e.accountId, outletId: e.outletId, role: e.role } };
+  if (e.kind === 'account_role_changed') return { desc: AccountRoleChanged, value: { accountId: e.accountId, outletId: e.outletId, role: e.role } };
   return { desc: AccountSuspended, value: { accountId: e.accountId } };
 }
 

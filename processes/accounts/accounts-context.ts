@@ -52,6 +52,7 @@ export type AuditAction =
   | 'account_suspended'
   | 'account_reinstated'
   | 'account_unlocked'
+  | 'account_role_changed'
   | 'password_changed'
   | 'api_key_created'
   | 'api_key_revoked';

@@ -24,6 +24,7 @@ import {
   type OutboxEvent,
   type OutboxSink,
 } from './account-outbox';
+import { AccountRoleChange, type RoleChangeOutcome, type RoleChangeRequest } from './account-role-change';
 import { AccountSuspension, type SuspensionOutcome } from './account-suspension';
 import { openAccountStore, type OpenAccountStoreOptions } from './account-store';
 import { accountById, type AccountsContext } from './accounts-context';
@@ -81,6 +82,7 @@ export class Accounts {
   private readonly onboarding: Onboarding;
   private readonly credentials: Credentials;
   private readonly suspension: AccountSuspension;
+  private readonly roleChange: AccountRoleChange;
 
   /** Opens (and migrates) the store, then the module over it; close() closes both. */
   static async open(storeOptions: OpenAccountStoreOptions, options: AccountsOptions = {}): Promise<Accounts> {
@@ -104,6 +106,7 @@ export class Accounts {
     this.onboarding = new Onboarding(this.ctx);
     this.credentials = new Credentials(this.ctx);
     this.suspension = new AccountSuspension(this.ctx);
+    this.roleChange = new AccountRoleChange(this.ctx);
   }
 
   get clock(): Clock {
@@ -213,6 +216,14 @@ export class Accounts {
     return this.suspension.unlock(actor, accountId);
   }
 
+  /**
+   * An administrator gives an account another role ({role, outletId when colleague, reason}); the
+   * account's sessions and API keys are revoked and AccountRoleChanged goes to the outbox.
+   */
+  changeAccountRole(actor: Actor, accountId: number, request: RoleChangeRequest): Promise<AccountsResult<RoleChangeOutcome>> {
+    return this.roleChange.change(actor, accountId, request);
+  }
+
   /** An account's summary: one's own, or any for staff (admin, risk admin, operator). */
   async getAccount(actor: Actor, accountId: number): Promise<AccountsResult<AccountSummary>> {
     const staff = actor.kind === 'system' || actor.role === 'admin' || actor.role === 'risk_admin' || actor.role === 'operator';
@@ -232,7 +243,7 @@ export class Accounts {
 
   // --- outbox --------------------------------------------------------------------------------------
 
-  /** Undelivered AccountOpened / AccountSuspended events, oldest first. */
+  /** Undelivered AccountOpened / AccountSuspended / AccountRoleChanged events, oldest first. */
   readOutbox(limit = MAX_OUTBOX_BATCH): Promise<OutboxEvent[]> {
     return readUndelivered(this.store, limit);
   }

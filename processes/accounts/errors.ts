@@ -20,6 +20,8 @@ export type AccountsErrorCode =
   | 'not_pending_review'
   | 'already_suspended'
   | 'not_suspended'
+  | 'role_unchanged'
+  | 'self_demotion'
   | 'api_key_limit_reached'
   | 'server_busy';
 
@@ -69,6 +71,8 @@ const HTTP_STATUS: Readonly<Record<AccountsErrorCode, number>> = Object.freeze({
   not_pending_review: 409,
   already_suspended: 409,
   not_suspended: 409,
+  role_unchanged: 409,
+  self_demotion: 409,
   api_key_limit_reached: 409,
   server_busy: 503,
 });

@@ -11,6 +11,7 @@ export type { ApplicationInput } from './application-validation';
 export type { ApplicationOutcome, PendingReview, AuditEntry, Page } from './onboarding';
 export type { LoginSuccess, ApiKeyCreated, ApiKeyInfo } from './credentials';
 export type { SuspensionOutcome } from './account-suspension';
+export type { RoleChangeOutcome, RoleChangeRequest } from './account-role-change';
 export { outboxMessageOf, type OutboxEvent, type OutboxEventKind, type OutboxMessage, type OutboxSink, type ForwardResult } from './account-outbox';
 export { systemActor, type Actor, type Principal, type SystemActor } from './principal';
 export { ROLE_CODE, ROLE_NAMES, roleNameOf, type RoleName } from './roles';

@@ -116,6 +116,29 @@ CREATE TABLE outbox_lease (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'outbox carries role changes',
+    sql: `
+-- An administrator's role change goes to the journal as AccountRoleChanged. The outbox's CHECK on
+-- kind must admit it; SQLite cannot alter a CHECK, so the table is rebuilt (same columns, same rows,
+-- same ids) in both databases, which keeps one migration text for both.
+CREATE TABLE account_outbox_v2 (
+  outbox_id BIGINT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('account_opened', 'account_suspended', 'account_role_changed')),
+  account_id BIGINT NOT NULL,
+  outlet_id BIGINT NOT NULL,
+  role INTEGER NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  delivered_at_ms BIGINT
+);
+INSERT INTO account_outbox_v2 (outbox_id, kind, account_id, outlet_id, role, created_at_ms, delivered_at_ms)
+  SELECT outbox_id, kind, account_id, outlet_id, role, created_at_ms, delivered_at_ms FROM account_outbox;
+DROP TABLE account_outbox;
+ALTER TABLE account_outbox_v2 RENAME TO account_outbox;
+CREATE INDEX account_outbox_undelivered ON account_outbox (outbox_id) WHERE delivered_at_ms IS NULL;
+`,
+  },
 ]);
 
 const ID_COLUMN: Readonly<Record<SqlDialect, string>> = Object.freeze({

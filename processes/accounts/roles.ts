@@ -42,6 +42,11 @@ export function mayCreateStaffAccounts(role: RoleName): boolean {
   return role === 'admin';
 }
 
+/** Who may change an account's role (it decides what the account may see and do everywhere). */
+export function mayChangeRoles(role: RoleName): boolean {
+  return role === 'admin';
+}
+
 /** Who may suspend and reinstate accounts (risk admins act on misuse, admins on everything). */
 export function maySuspendAccounts(role: RoleName): boolean {
   return role === 'admin' || role === 'risk_admin';

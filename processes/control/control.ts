@@ -1,10 +1,10 @@
 // The control process's logic: it is the exchange's clock and its bridge from the accounts store.
 //
-// 1. Relays the accounts outbox (AccountOpened / AccountSuspended) into the journal, on its own
-//    input ring with sourceId ACCOUNTS and sourceSeq = the outbox id, so a retransmission after
-//    a crash is dropped by the sequencer. An event is marked delivered only once the journal has
-//    it (seen by following the journal), never merely because it was written to a ring on
-//    /dev/shm that a stop or reboot can wipe.
+// 1. Relays the accounts outbox (AccountOpened / AccountSuspended / AccountRoleChanged) into the
+//    journal, on its own input ring with sourceId ACCOUNTS and sourceSeq = the outbox id, so a
+//    retransmission after a crash is dropped by the sequencer. An event is marked delivered only
+//    once the journal has it (seen by following the journal), never merely because it was
+//    written to a ring on /dev/shm that a stop or reboot can wipe.
 // 2. Opens and closes trading days by the calendar (TradingDayOpen / TradingDayClose, sourceId
 //    CONTROL): the demo profile is open around the clock, one session per UTC day; production
 //    follows the New York session.
@@ -20,7 +20,6 @@ import { BACK_PRESSURED, type RecordBuffer } from '../../bus/ring';
 import { InputPublisher } from '../../bus/input-publisher';
 import {
   AccountOpened,
-  AccountSuspended,
   Deposit,
   InventoryReceipt,
   JournalHeader,
@@ -31,6 +30,7 @@ import {
   type AnyMessage,
 } from '../../bus/schema';
 import { SourceId } from '../../bus/source-ids';
+import { outboxMessageOf, type OutboxEvent } from '../accounts/account-outbox';
 import { isTradingTime, tradingDayAt, type TradingCalendar } from '../product-manager/trading-calendar';
 import { DEMO_CASH_CENTS, DEMO_PRODUCTS, DEMO_UNITS_PER_PRODUCT } from './demo-products';
 
@@ -44,7 +44,7 @@ export interface ControlCommand {
 export const OUTBOX_BATCH = 256;
 
 export interface AccountsOutbox {
-  readOutbox(limit?: number): Promise<Array<{ outboxId: number; kind: string; accountId: number; outletId: number; role: number }>>;
+  readOutbox(limit?: number): Promise<readonly OutboxEvent[]>;
   markOutboxDelivered(outboxId: number): Promise<boolean>;
 }
 
@@ -154,9 +154,7 @@ export class Control {
       if (e.outboxId <= this.writtenAccounts) continue;
       const relay = this.o.accountsRelay;
       relay.setNextSourceSeq(e.outboxId);
-      const message: ControlCommand = e.kind === 'account_opened'
-        ? { desc: AccountOpened, value: { accountId: e.accountId, outletId: e.outletId, role: e.role } }
-        : { desc: AccountSuspended, value: { accountId: e.accountId } };
+      const message: ControlCommand = outboxMessageOf(e);
       if (!this.write(relay, message.desc, message.value)) break;
       this.writtenAccounts = e.outboxId;
       written++;

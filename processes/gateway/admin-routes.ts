@@ -1,5 +1,5 @@
 // Staff endpoints, each for its role only:
-//   admin       KYC review queue and decisions, staff accounts, suspension, deposits and
+//   admin       KYC review queue and decisions, staff accounts, roles, suspension, deposits and
 //               withdrawals, inventory receipts and dispatches, product listing, halt and resume
 //   risk_admin  risk rules (set; read also by admin), suspension
 //   operator    halt and resume
@@ -11,6 +11,8 @@
 import { Type } from '@sinclair/typebox';
 import { RiskRuleKind } from '../../bus/enums';
 import { Deposit, HaltProduct, InventoryDispatch, InventoryReceipt, ListProduct, ResumeProduct, SetRiskRule, Withdraw, type MessageDescriptor, type ValueOf } from '../../bus/schema';
+import { MAX_OUTLET_ID, MAX_SUSPENSION_REASON_CHARS } from '../accounts/account-limits';
+import { ROLE_NAMES } from '../accounts/roles';
 import { RISK_RULE_REMOVE } from '../product-manager/pm-limits';
 import { ApiFailure, failure } from './api-failure';
 import {
@@ -47,6 +49,26 @@ const ADMIN = ['admin'] as const;
 const COMMAND_ERRORS = [400, 401, 403, 413, 429, 503];
 const RING_FULL = failure(503, 'overloaded', 'the exchange is not keeping up; retry shortly with the same reference', 1);
 export const AccountState = Type.Object({ accountId: Type.Integer(), suspended: Type.Boolean() }, { additionalProperties: false, title: 'AccountState' });
+const RoleName = Type.Union(ROLE_NAMES.map((r) => Type.Literal(r)));
+export const RoleChangeBody = Type.Object(
+  {
+    role: RoleName,
+    outletId: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_OUTLET_ID, description: 'required (1 or more) when role is colleague; leave out for staff roles' })),
+    reason: Type.String({ minLength: 1, maxLength: MAX_SUSPENSION_REASON_CHARS, description: 'kept in the audit trail' }),
+  },
+  { additionalProperties: false, title: 'RoleChange' },
+);
+export const AccountRoleState = Type.Object(
+  {
+    accountId: Type.Integer(),
+    previousRole: RoleName,
+    role: RoleName,
+    outletId: Type.Integer({ description: 'the outlet under the new role; 0 for staff' }),
+    sessionsRevoked: Type.Integer({ description: 'sessions signed out: the new role applies from the next login' }),
+    apiKeysRevoked: Type.Integer(),
+  },
+  { additionalProperties: false, title: 'AccountRole' },
+);
 
 const RULE_KIND: Readonly<Record<string, number>> = {
   brand_daily_units: RiskRuleKind.BRAND_DAILY_UNITS,
@@ -213,6 +235,28 @@ export function adminRoutes(s: GatewayServices): RouteDeclaration[] {
         const r = await s.accounts.reinstateAccount(principal!, accountId, body.reason);
         if (!r.ok) return ex.fail(accountsFailure(r.error));
         ex.reply(200, JSON.stringify({ accountId, suspended: false }));
+      },
+    }),
+    declare({
+      method: 'put',
+      path: '/v1/admin/accounts/{accountId}/role',
+      summary: "Change an account's role (audited); its sessions and API keys are revoked, so the new role applies from the next login",
+      tag: 'admin',
+      access: ADMIN,
+      params: AccountIdParams,
+      query: EmptyQuery,
+      body: RoleChangeBody,
+      success: { status: 200, schema: AccountRoleState, description: 'the new role, sent to the product manager through the journal (AccountRoleChanged)' },
+      errors: [400, 401, 403, 404, 409, 413, 429],
+      handle: async (ex, { principal, params, body }) => {
+        const accountId = Number(params.accountId);
+        const r = await s.accounts.changeAccountRole(principal!, accountId, body);
+        if (!r.ok) return ex.fail(accountsFailure(r.error));
+        // Signed out everywhere on this gateway at once; other gateways within AUTH_CACHE_TTL_MS,
+        // and their streams at the next reconnect (which the revoked session cannot make).
+        s.auth.forgetAccount(accountId);
+        s.streams.closeAccount(accountId, 'your role changed; log in again');
+        ex.reply(200, JSON.stringify(r.value));
       },
     }),
     movement('/v1/admin/deposits', 'Credit cash to an account (sequenced Deposit)', Deposit),

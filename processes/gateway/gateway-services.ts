@@ -28,6 +28,7 @@ export type AccountsApi = Pick<
   | 'rejectApplication'
   | 'suspendAccount'
   | 'reinstateAccount'
+  | 'changeAccountRole'
 >;
 
 export interface GatewayServices {

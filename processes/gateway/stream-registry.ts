@@ -109,6 +109,13 @@ export class StreamRegistry {
     }
   }
 
+  /** Closes every stream of an account (signed out everywhere: its role changed). */
+  closeAccount(accountId: number, reason: string): void {
+    const set = this.byAccount.get(accountId);
+    if (set === undefined) return;
+    for (const ws of [...set]) if (!ws.getUserData().closed) ws.end(CLOSE_POLICY, reason);
+  }
+
   /** Closes every stream (shutdown). */
   closeAll(): void {
     for (const set of [...this.byAccount.values()]) for (const ws of [...set]) if (!ws.getUserData().closed) ws.end(1001, 'gateway shutting down');

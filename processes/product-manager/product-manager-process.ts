@@ -129,7 +129,7 @@ const TakeoverStep = { KILL: 1, ACQUIRE: 2, DRAIN: 3, CATCH_UP: 4, ATTACH: 5 } a
 /** Commands a gateway may send (orders, admin commands, the accounts outbox). */
 const GATEWAY_COMMAND = new Uint8Array(0x10000);
 for (const name of ['NewOrder', 'CancelOrder', 'AmendOrder', 'Deposit', 'Withdraw', 'InventoryReceipt', 'InventoryDispatch', 'SetRiskRule', 'ListProduct',
-  'HaltProduct', 'ResumeProduct', 'DelistProduct', 'AccountOpened', 'AccountSuspended'] as const) {
+  'HaltProduct', 'ResumeProduct', 'DelistProduct', 'AccountOpened', 'AccountSuspended', 'AccountRoleChanged'] as const) {
   GATEWAY_COMMAND[TypeId[name]] = 1;
 }
 
@@ -559,8 +559,9 @@ export class ProductManagerProcess implements Parker {
   private adminCommand(typeId: number, bodyBytes: number): number {
     const body = this.scratch;
     let result: number;
-    if (typeId === TypeId.AccountOpened || typeId === TypeId.AccountSuspended) {
-      // From the accounts outbox: decided by the accounts service (KYC), idempotent by account id.
+    if (typeId === TypeId.AccountOpened || typeId === TypeId.AccountSuspended || typeId === TypeId.AccountRoleChanged) {
+      // From the accounts outbox: decided by the accounts service (KYC, an administrator), idempotent
+      // by account id. accountId is at offset 0 in all three layouts.
       result = readU32(body, AccountOpened.o.accountId) === 0 ? RejectReason.INVALID_COMMAND : 0;
     } else {
       result = this.state.checkAdminCommand(typeId, body, 0);

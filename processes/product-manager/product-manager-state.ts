@@ -75,6 +75,7 @@ import { AccountRole, OrderFlags, RejectReason, RiskRuleKind, Side, TimeInForce 
 import { readI64, readU16, readU32, readU8, writeI64, writeU32 } from '../../bus/codec';
 import {
   AccountOpened,
+  AccountRoleChanged,
   AccountSuspended,
   AmendOrder,
   CancelOrder,
@@ -344,6 +345,9 @@ export class ProductManagerState {
         break;
       case TypeId.AccountSuspended:
         this.onAccountSuspended(view, b);
+        break;
+      case TypeId.AccountRoleChanged:
+        this.onAccountRoleChanged(view, b);
         break;
       case TypeId.Deposit:
         this.onDeposit(view, b);
@@ -736,6 +740,19 @@ export class ProductManagerState {
     this.accounts.outletId[row] = readU32(view, b + AccountOpened.o.outletId);
     this.accounts.role[row] = readU8(view, b + AccountOpened.o.role);
     this.accounts.status[row] = AccountStatus.ACTIVE;
+  }
+
+  /**
+   * A new role (and the outlet that goes with it) for a known account; active or suspended stays as
+   * it was. Only colleagues trade (checkNewOrder and friends test the role), so a colleague made
+   * staff can no longer place, amend or cancel; its resting orders stay in the book until filled or
+   * expired, exactly as for a suspension, and keep settling into the same cash and positions.
+   */
+  private onAccountRoleChanged(view: DataView, b: number): void {
+    const row = this.accounts.find(readU32(view, b + AccountRoleChanged.o.accountId));
+    if (row === NOT_FOUND) return this.ignore(RejectReason.ACCOUNT_NOT_ACTIVE);
+    this.accounts.outletId[row] = readU32(view, b + AccountRoleChanged.o.outletId);
+    this.accounts.role[row] = readU8(view, b + AccountRoleChanged.o.role);
   }
 
   private onAccountSuspended(view: DataView, b: number): void {

@@ -36,13 +36,14 @@
 //                    exceeds the balance. The reporter cannot see reservations, so it checks the
 //                    balance, not the available amount: a withdrawal the product manager forwarded
 //                    was checked against available cash and always applies.
-//   ListProduct, Halt/Resume/DelistProduct, AccountOpened/Suspended, TradingDayOpen/Close
+//   ListProduct, Halt/Resume/DelistProduct, AccountOpened/Suspended/RoleChanged, TradingDayOpen/Close
 //   everything else (cancel and amend commands, book levels, checkpoints, risk rules) is skipped.
 
 import { readChars, readI64, readU16, readU32, readU8 } from '../../bus/codec';
 import { CancelReason, RejectReason, Side } from '../../bus/enums';
 import {
   AccountOpened,
+  AccountRoleChanged,
   AccountSuspended,
   Deposit,
   Fill,
@@ -172,6 +173,7 @@ const READ_TYPES: ReadonlySet<number> = new Set<number>([
   TypeId.TradingDayClose,
   TypeId.AccountOpened,
   TypeId.AccountSuspended,
+  TypeId.AccountRoleChanged,
   TypeId.Deposit,
   TypeId.Withdraw,
   TypeId.InventoryReceipt,
@@ -337,6 +339,9 @@ export class ReportModel {
         break;
       case TypeId.AccountSuspended:
         this.onAccountSuspended(view, b, seq);
+        break;
+      case TypeId.AccountRoleChanged:
+        this.onAccountRoleChanged(view, b, seq);
         break;
       case TypeId.Deposit:
       case TypeId.Withdraw:
@@ -737,6 +742,16 @@ export class ReportModel {
     a.outletId = outletId;
     a.role = role;
     a.state = AccountState.ACTIVE;
+    a.updatedSeq = seq;
+    this.queueAccount(a);
+  }
+
+  /** A new role and outlet; active or suspended stays as it was. */
+  private onAccountRoleChanged(view: DataView, b: number, seq: number): void {
+    const a = this.accounts.get(readU32(view, b + AccountRoleChanged.o.accountId));
+    if (a === undefined) return;
+    a.outletId = readU32(view, b + AccountRoleChanged.o.outletId);
+    a.role = nameOr(ROLE_NAMES, readU8(view, b + AccountRoleChanged.o.role));
     a.updatedSeq = seq;
     this.queueAccount(a);
   }

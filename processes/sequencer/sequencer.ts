@@ -159,7 +159,7 @@ const TRADING_DAY_CLOSE_DAY = TradingDayClose.o.tradingDay;
 /** Types the sequencer journals: commands, admin/system commands, engine outputs, heartbeats. */
 const JOURNALED = new Uint8Array(0x10000);
 for (const name of ['NewOrder', 'CancelOrder', 'AmendOrder', 'ListProduct', 'HaltProduct', 'ResumeProduct', 'DelistProduct', 'TradingDayOpen', 'TradingDayClose',
-  'AccountOpened', 'AccountSuspended', 'Deposit', 'Withdraw', 'InventoryReceipt', 'InventoryDispatch', 'SetRiskRule', 'SnapshotRequest',
+  'AccountOpened', 'AccountSuspended', 'AccountRoleChanged', 'Deposit', 'Withdraw', 'InventoryReceipt', 'InventoryDispatch', 'SetRiskRule', 'SnapshotRequest',
   'OrderAccepted', 'OrderRejected', 'Fill', 'OrderCanceled', 'OrderAmended', 'OrderExpired', 'BookLevelChanged', 'EngineCheckpoint', 'Heartbeat'] as const) {
   JOURNALED[TypeId[name]] = 1;
 }

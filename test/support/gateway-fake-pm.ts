@@ -42,6 +42,7 @@ import {
   Withdraw,
   AccountOpened,
   AccountSuspended,
+  AccountRoleChanged,
   OrderRecord,
   OrdersQuery,
   OrdersScope,
@@ -84,7 +85,7 @@ interface FakeOrder {
 
 type Report = ValueOf<typeof ExecutionReport>;
 
-const ADMIN_TYPES = new Set<number>([Deposit, Withdraw, InventoryReceipt, InventoryDispatch, SetRiskRule, ListProduct, HaltProduct, ResumeProduct, AccountOpened, AccountSuspended].map((d) => d.typeId));
+const ADMIN_TYPES = new Set<number>([Deposit, Withdraw, InventoryReceipt, InventoryDispatch, SetRiskRule, ListProduct, HaltProduct, ResumeProduct, AccountOpened, AccountSuspended, AccountRoleChanged].map((d) => d.typeId));
 
 export class FakeProductManager {
   readonly consumer: RingConsumer;

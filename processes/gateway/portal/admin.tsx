@@ -12,7 +12,7 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, logOut, type Account } from './api-client';
 import { CandleChart } from './candle-chart';
-import { AccountControls } from './dashboard-accounts';
+import { AccountControls, RoleControls } from './dashboard-accounts';
 import { Outcome } from './dashboard-forms';
 import { LiveChannels } from './dashboard-market-data';
 import { TradeTape } from './dashboard-trade-tape';
@@ -204,11 +204,11 @@ function ProductHalts(): preact.JSX.Element {
   );
 }
 
-type Panel = 'market' | 'status' | 'kyc' | 'accounts' | 'money' | 'listing' | 'halts' | 'risk';
+type Panel = 'market' | 'status' | 'kyc' | 'accounts' | 'roles' | 'money' | 'listing' | 'halts' | 'risk';
 
 /** Which panels each role sees; the gateway enforces the same split on every endpoint. */
 export const PANELS_BY_ROLE: Readonly<Record<string, readonly Panel[]>> = {
-  admin: ['market', 'status', 'kyc', 'accounts', 'money', 'listing', 'halts'],
+  admin: ['market', 'status', 'kyc', 'accounts', 'roles', 'money', 'listing', 'halts'],
   risk_admin: ['market', 'risk', 'accounts'],
   operator: ['market', 'status', 'halts'],
   analyst: ['market', 'status'],
@@ -245,6 +245,7 @@ function StaffDashboard(props: { panels: readonly Panel[] }): preact.JSX.Element
       {has('market') && <TopMovers symbols={symbols} onPick={setSymbol} />}
       {has('kyc') && <KycQueue />}
       {has('accounts') && <AccountControls />}
+      {has('roles') && <RoleControls />}
       {has('risk') && <RiskRulesEditor brands={brands} />}
       {has('money') && <Movement kind="deposit" />}
       {has('money') && <Movement kind="receipt" />}

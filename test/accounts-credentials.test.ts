@@ -23,33 +23,19 @@ import type { ApplicationInput } from '../processes/accounts/application-validat
 import { ManualClock, type Clock } from '../processes/accounts/clock';
 import { DEMO_ACCOUNT_SCRYPT_PARAMS, formatDemoCredentials, seedDemoAccounts } from '../processes/accounts/demo-accounts';
 import { httpStatusOf } from '../processes/accounts/errors';
-import { mrzCheckDigit } from '../processes/accounts/mrz-check-digit';
 import { HASHER_BUSY, OWASP_SCRYPT_PARAMS, PasswordHasher } from '../processes/accounts/password-hashing';
 import { PostgresAccountStore, probePostgres } from '../processes/accounts/postgres-store';
 import { systemActor, type Principal } from '../processes/accounts/principal';
 import type { AccountStore } from '../processes/accounts/sql-store';
 
-import { forEachBackend, type Backend, type Tap, type TestDb } from './support/accounts-db';
+import { colleagueApplication as application, forEachBackend, TEST_PASSWORD, type Backend, type Tap, type TestDb } from './support/accounts-db';
 
 /** The cheap scrypt cost, through the explicit test-only option. */
 const LOW_COST_SCRYPT = { logN: 10, r: 8, p: 1 };
 const START_MS = Date.parse('2025-06-15T09:00:00Z');
-const PASSWORD = 'river-stone-lantern';
+const PASSWORD = TEST_PASSWORD;
 const SETUP = systemActor('test-setup');
 
-function application(username: string, overrides: Partial<ApplicationInput> = {}): ApplicationInput {
-  const field = `P${crypto.randomInt(10_000_000, 99_999_999)}`;
-  return {
-    legalName: 'Hannah Okonjo',
-    dateOfBirth: '1990-05-20',
-    outletId: 7,
-    document: { type: 'passport', number: field + mrzCheckDigit(field), expiryDate: '2030-01-31' },
-    address: { line1: '1 High Street', city: 'Leeds', postalCode: 'LS1 1AA', country: 'GB' },
-    username,
-    password: PASSWORD,
-    ...overrides,
-  };
-}
 
 async function setUp(t: Tap, backend: Backend): Promise<{ accounts: Accounts; clock: ManualClock; store: AccountStore }> {
   const clock = new ManualClock(START_MS);

@@ -17,31 +17,17 @@ import type { ApplicationInput } from '../processes/accounts/application-validat
 import { ManualClock } from '../processes/accounts/clock';
 import { httpStatusOf } from '../processes/accounts/errors';
 import { migrate, MIGRATIONS } from '../processes/accounts/migrations';
-import { mrzCheckDigit } from '../processes/accounts/mrz-check-digit';
 import { PostgresAccountStore, probePostgres } from '../processes/accounts/postgres-store';
 import { systemActor, type Principal } from '../processes/accounts/principal';
 import { SqliteAccountStore } from '../processes/accounts/sqlite-store';
 import type { AccountStore } from '../processes/accounts/sql-store';
-import { forEachBackend, type Backend, type Tap } from './support/accounts-db';
+import { colleagueApplication as application, forEachBackend, TEST_PASSWORD, type Backend, type Tap } from './support/accounts-db';
 
 const LOW_COST_SCRYPT = { logN: 10, r: 8, p: 1 };
 const START_MS = Date.parse('2025-06-15T09:00:00Z');
 const SETUP = systemActor('test-setup');
-const PASSWORD = 'river-stone-lantern';
+const PASSWORD = TEST_PASSWORD;
 
-function application(username: string, overrides: Partial<ApplicationInput> = {}): ApplicationInput {
-  const field = `P${crypto.randomInt(10_000_000, 99_999_999)}`;
-  return {
-    legalName: 'Hannah Okonjo',
-    dateOfBirth: '1990-05-20',
-    outletId: 7,
-    document: { type: 'passport', number: field + mrzCheckDigit(field), expiryDate: '2030-01-31' },
-    address: { line1: '1 High Street', city: 'Leeds', postalCode: 'LS1 1AA', country: 'GB' },
-    username,
-    password: PASSWORD,
-    ...overrides,
-  };
-}
 
 interface World {
   accounts: Accounts;

@@ -6,7 +6,7 @@
 import * as crypto from 'node:crypto';
 import pg from 'pg';
 import t from 'tap';
-import { dropPostgresReportSchema } from '../processes/reporter/postgres-report-store';
+import { dropPostgresSchema } from '../processes/accounts/postgres-store';
 import { findTestPostgres, postgresMissingMessage, postgresRequired } from '../processes/reporter/report-test-database';
 import { executionHistoryScenario } from './support/execution-history-scenario';
 
@@ -34,7 +34,7 @@ t.test('the execution history routes against PostgreSQL', async (t) => {
       return Number(r.rows[0].n);
     },
     cleanup: async () => {
-      for (const schema of Object.values(schemas)) await dropPostgresReportSchema(url, schema);
+      for (const schema of Object.values(schemas)) await dropPostgresSchema(url, schema);
     },
   });
 });

@@ -14,7 +14,8 @@ import Database from 'better-sqlite3';
 import type { CandleRecord } from '../processes/market-data/candle-rollup';
 import { marketDataStoreOptionsFromEnv, MAX_PENDING_ROWS, openMarketDataStore, type MarketDataStore, type MarketDataStoreOptions } from '../processes/market-data/market-data-store';
 import { MARKET_DATA_MIGRATIONS, MIGRATIONS_TABLE } from '../processes/market-data/market-data-store-migrations';
-import { dropPostgresMarketDataSchema, PostgresMarketDataStore } from '../processes/market-data/postgres-market-data-store';
+import { dropPostgresSchema } from '../processes/accounts/postgres-store';
+import { PostgresMarketDataStore } from '../processes/market-data/postgres-market-data-store';
 import { findTestPostgres, postgresMissingMessage, postgresRequired } from '../processes/reporter/report-test-database';
 
 const SEED = Number(process.env['IMS_TEST_SEED'] ?? 0x5eed_3d);
@@ -214,7 +215,7 @@ t.test('PostgreSQL', async (t) => {
   await admin.connect();
   t.teardown(async () => {
     await admin.end().catch(() => undefined);
-    await dropPostgresMarketDataSchema(url, schema);
+    await dropPostgresSchema(url, schema);
   });
   await behaviour(t, { kind: 'postgres', url, schema }, async (sql) => {
     // A few thousand rows: make the planner show which index it would take.

@@ -134,3 +134,19 @@ export async function probePostgres(url: string): Promise<string | undefined> {
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * Drops `schema` and everything in it (tests, and operators removing an instance): a short-lived
+ * client, so it works without a store open on that schema.
+ */
+export async function dropPostgresSchema(url: string, schema: string, connectTimeoutMs = 5_000): Promise<void> {
+  if (!SCHEMA_NAME.test(schema)) throw new TypeError(`PostgreSQL schema name must match ${SCHEMA_NAME}, got '${schema}'`);
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -236,16 +236,3 @@ export class PostgresReportStore implements ReportStore {
     }
   }
 }
-
-/** Drops a report schema (tests): opens a short-lived pool for it. */
-export async function dropPostgresReportSchema(url: string, schema: string): Promise<void> {
-  if (!SCHEMA_NAME.test(schema)) throw new TypeError(`PostgreSQL schema name must match ${SCHEMA_NAME}, got '${schema}'`);
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: POSTGRES_CONNECT_TIMEOUT_MS });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { probePostgres } from '../accounts/postgres-store';
-import { dropPostgresReportSchema } from './postgres-report-store';
+import { dropPostgresSchema } from '../accounts/postgres-store';
 import type { ReportStoreOptions } from './report-store';
 
 let found: Promise<{ url?: string; why: string }> | undefined;
@@ -75,7 +75,7 @@ export function postgresTestDatabase(url: string, label: string): TestDatabase {
     env: { ...process.env, IMS_DATABASE_URL: url, IMS_REPORTER_DATABASE_SCHEMA: schema },
     dataDir,
     remove: async () => {
-      await dropPostgresReportSchema(url, schema);
+      await dropPostgresSchema(url, schema);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

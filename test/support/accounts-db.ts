@@ -9,7 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Test } from 'tap';
 import { openAccountStore } from '../../processes/accounts/account-store';
+import type { ApplicationInput } from '../../processes/accounts/application-validation';
 import type { Clock } from '../../processes/accounts/clock';
+import { mrzCheckDigit } from '../../processes/accounts/mrz-check-digit';
 import { PostgresAccountStore, probePostgres } from '../../processes/accounts/postgres-store';
 import type { AccountStore } from '../../processes/accounts/sql-store';
 
@@ -80,4 +82,22 @@ export function forEachBackend(t: Tap, body: (t: Tap, backend: Backend) => void)
     }
     body(t, postgresBackend(found.url));
   });
+}
+
+/** The password of the accounts the tests create (it passes the password policy). */
+export const TEST_PASSWORD = 'river-stone-lantern';
+
+/** A colleague's application that passes KYC (a fresh, valid passport number each time). */
+export function colleagueApplication(username: string, overrides: Partial<ApplicationInput> = {}): ApplicationInput {
+  const field = `P${crypto.randomInt(10_000_000, 99_999_999)}`;
+  return {
+    legalName: 'Hannah Okonjo',
+    dateOfBirth: '1990-05-20',
+    outletId: 7,
+    document: { type: 'passport', number: field + mrzCheckDigit(field), expiryDate: '2030-01-31' },
+    address: { line1: '1 High Street', city: 'Leeds', postalCode: 'LS1 1AA', country: 'GB' },
+    username,
+    password: TEST_PASSWORD,
+    ...overrides,
+  };
 }
